@@ -1,0 +1,1 @@
+"""Email verification service with a Verifalia-compatible API."""

@@ -1,0 +1,3 @@
+from verifalia_server.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,141 @@
+"""Engine settings, read from `VERIFALIA_*` environment variables (documented in the README)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from verifalia_server.engine.verdict import Quality
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Every knob of the verification engine."""
+
+    dns_servers: tuple[tuple[str, int], ...] = ()
+    dns_timeout: float = 5.0
+    dns_cache_size: int = 100_000
+    allow_private_mx: bool = False
+    smtp_port: int = 25
+    helo_name: str = field(default_factory=socket.getfqdn)
+    mail_from: str = ""
+    smtp_connect_timeout: float = 10.0
+    smtp_command_timeout: float = 30.0
+    smtp_sessions_per_host: int = 4
+    smtp_sessions_total: int = 200
+    smtp_recipients_per_session: int = 50
+    smtp_starttls: bool = True
+    lists_file: str | None = None
+    retry_delays: Mapping[Quality, tuple[float, ...]] = field(
+        default_factory=lambda: {
+            Quality.STANDARD: (60.0,),
+            Quality.HIGH: (60.0, 300.0, 900.0),
+            Quality.EXTREME: (60.0, 300.0, 900.0, 1800.0, 3600.0),
+        }
+    )
+
+    @property
+    def sender(self) -> str:
+        """The MAIL FROM address: configured, or `verifier@<helo name>`."""
+        return self.mail_from or f"verifier@{self.helo_name}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> EngineConfig:
+        """Build the configuration from an environment mapping, defaults filling the gaps."""
+        defaults = cls()
+        delays = dict(defaults.retry_delays)
+        for quality in Quality:
+            name = f"VERIFALIA_RETRY_DELAYS_{quality.name}"
+            if name in environ:
+                delays[quality] = _parse_floats(environ, name)
+        return cls(
+            dns_servers=_parse_servers(environ.get("VERIFALIA_DNS_SERVERS", "")),
+            dns_timeout=_number(environ, "VERIFALIA_DNS_TIMEOUT", defaults.dns_timeout),
+            dns_cache_size=int(_number(environ, "VERIFALIA_DNS_CACHE_SIZE", defaults.dns_cache_size)),
+            allow_private_mx=_flag(environ, "VERIFALIA_ALLOW_PRIVATE_MX", defaults.allow_private_mx),
+            smtp_port=int(_number(environ, "VERIFALIA_SMTP_PORT", defaults.smtp_port)),
+            helo_name=environ.get("VERIFALIA_HELO_NAME", "") or defaults.helo_name,
+            mail_from=environ.get("VERIFALIA_MAIL_FROM", ""),
+            smtp_connect_timeout=_number(
+                environ, "VERIFALIA_SMTP_CONNECT_TIMEOUT", defaults.smtp_connect_timeout
+            ),
+            smtp_command_timeout=_number(
+                environ, "VERIFALIA_SMTP_COMMAND_TIMEOUT", defaults.smtp_command_timeout
+            ),
+            smtp_sessions_per_host=int(
+                _number(environ, "VERIFALIA_SMTP_SESSIONS_PER_HOST", defaults.smtp_sessions_per_host)
+            ),
+            smtp_sessions_total=int(
+                _number(environ, "VERIFALIA_SMTP_SESSIONS_TOTAL", defaults.smtp_sessions_total)
+            ),
+            smtp_recipients_per_session=int(
+                _number(
+                    environ, "VERIFALIA_SMTP_RECIPIENTS_PER_SESSION", defaults.smtp_recipients_per_session
+                )
+            ),
+            smtp_starttls=_flag(environ, "VERIFALIA_SMTP_STARTTLS", defaults.smtp_starttls),
+            lists_file=environ.get("VERIFALIA_LISTS_FILE") or None,
+            retry_delays=delays,
+        )
+
+
+def _number(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be 0 or 1, got {raw!r}")
+
+
+def _parse_floats(environ: Mapping[str, str], name: str) -> tuple[float, ...]:
+    raw = environ[name].strip()
+    if not raw:
+        return ()
+    try:
+        values = tuple(float(part) for part in raw.split(","))
+    except ValueError:
+        raise ConfigError(f"{name} must be comma-separated seconds, got {raw!r}") from None
+    if any(value < 0 for value in values):
+        raise ConfigError(f"{name} must not contain negative delays, got {raw!r}")
+    return values
+
+
+def _parse_servers(raw: str) -> tuple[tuple[str, int], ...]:
+    """Parse `ip`, `ip:port` or `[ipv6]:port` items of VERIFALIA_DNS_SERVERS."""
+    servers: list[tuple[str, int]] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        host, port = item, "53"
+        if item.startswith("["):
+            host, _, rest = item[1:].partition("]")
+            port = rest.removeprefix(":") or "53"
+        elif item.count(":") == 1:
+            host, port = item.split(":")
+        try:
+            socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+            servers.append((host, int(port)))
+        except (OSError, ValueError):
+            raise ConfigError(f"VERIFALIA_DNS_SERVERS: {item!r} is not an ip or ip:port") from None
+    return tuple(servers)
