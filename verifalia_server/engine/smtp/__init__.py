@@ -1,0 +1,1 @@
+"""SMTP probing: reply classification, the client session and the batch prober."""
