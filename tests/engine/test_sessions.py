@@ -6,11 +6,8 @@ import asyncio
 
 import pytest
 
-from tests.engine.scripted_smtp import ScriptedSmtp
 from tests.mailfarm.farm import MAIL_FROM, MailFarm
 from verifalia_server.engine import Engine, EngineConfig, Status, VerificationRequest
-from verifalia_server.engine.dns import MailExchanger, MailRoute
-from verifalia_server.engine.smtp.prober import Recipient
 
 FARM = "mailfarm.net"
 
@@ -136,27 +133,21 @@ async def test_starttls_helo_fallback_and_smtputf8_in_the_dialogue(mail_farm: Ma
 
 
 async def test_sessions_per_host_and_in_total_are_capped(mail_farm: MailFarm) -> None:
-    async with ScriptedSmtp(lambda _: "250 2.1.5 Ok", latency=0.05) as peer:
-        for per_host, total, cap in [("2", "50", 2), ("4", "1", 1)]:
-            environ = mail_farm.engine_environ() | {
-                "VERIFALIA_SMTP_PORT": str(peer.port),
-                "VERIFALIA_SMTP_SESSIONS_PER_HOST": per_host,
-                "VERIFALIA_SMTP_SESSIONS_TOTAL": total,
-            }
-            prober = Engine(EngineConfig.from_env(environ)).prober
-            peer.peak_concurrent = 0
-            routes = [
-                MailRoute((MailExchanger(f"mx.d{number}.test", 10, (peer.ip,)),)) for number in range(4)
-            ]
-            batches = [
-                [Recipient(0, "alice", f"d{number}.test", route)] for number, route in enumerate(routes)
-            ]
+    mail_farm.set_latency(0.05)
+    # Every bench host serves every 20th bench domain: four domains, one exchanger, one batch each.
+    for host, per_host, total, cap in [(0, "2", "50", 2), (1, "4", "1", 1)]:
+        domains = [f"bench-{host + 20 * number:03d}.{FARM}" for number in range(4)]
+        [ip] = {mail_farm.mx_ips(domain)[0] for domain in domains}
+        capped = engine(
+            mail_farm, VERIFALIA_SMTP_SESSIONS_PER_HOST=per_host, VERIFALIA_SMTP_SESSIONS_TOTAL=total
+        )
 
-            results = await asyncio.gather(*(prober.probe(batch) for batch in batches))
+        results = await asyncio.gather(*(verify(capped, [f"user1@{domain}"]) for domain in domains))
 
-            assert [result[0].status for result in results] == [Status.SERVER_IS_CATCH_ALL] * 4
-            assert peer.peak_concurrent == cap
-            assert prober.limiter.active_hosts() == 0
+        assert results == [[Status.SUCCESS]] * 4
+        assert mail_farm.sessions_opened(ip) == 4
+        assert mail_farm.peak_sessions(ip) == cap
+        assert capped.prober.limiter.active_hosts() == 0
 
 
 async def test_closed_engine_refuses_batches(mail_farm: MailFarm) -> None:
@@ -168,36 +159,16 @@ async def test_closed_engine_refuses_batches(mail_farm: MailFarm) -> None:
     assert verifier.verify_offline(f"alice@postfix.{FARM}").status is Status.SUCCESS
 
 
-@pytest.mark.parametrize(
-    ("greeting", "mail_reply"),
-    [
-        ("421 4.3.2 Service not available, closing transmission channel", "250 2.1.0 Ok"),
-        ("220 busy.test ESMTP", "451 4.3.0 Temporary local problem, try again later"),
-    ],
-)
-async def test_transient_refusal_falls_back_to_the_next_exchanger(
-    mail_farm: MailFarm, greeting: str, mail_reply: str
-) -> None:
-    # The busy primary listens on another loopback address at the farm's port; the farm host is secondary.
-    async with ScriptedSmtp(
-        lambda _: "250 2.1.5 Ok",
-        ip="127.0.0.2",
-        port=mail_farm.smtp_port,
-        greeting=greeting,
-        mail_reply=mail_reply,
-    ) as busy:
-        prober = engine(mail_farm).prober
-        postfix_ip = mail_farm.mx_ips(f"postfix.{FARM}")[0]
-        route = MailRoute(
-            (
-                MailExchanger("busy.test", 10, (busy.ip,)),
-                MailExchanger(f"mx.postfix.{FARM}", 20, (postfix_ip,)),
-            )
-        )
+@pytest.mark.parametrize("label", ["fallback421", "fallback451"])
+async def test_transient_refusal_falls_back_to_the_next_exchanger(mail_farm: MailFarm, label: str) -> None:
+    # The primary answers 421 at the banner or 451 to MAIL FROM; the secondary is a working Postfix.
+    domain = f"{label}.{FARM}"
+    primary_ip, secondary_ip = mail_farm.mx_ips(domain)
 
-        outcomes = await prober.probe([Recipient(0, "alice", f"postfix.{FARM}", route)])
+    [verdict] = await engine(mail_farm).verify_batch([VerificationRequest(f"alice@{domain}")])
 
-    assert outcomes[0].status is Status.SUCCESS
-    assert outcomes[0].evidence.mx_host == f"mx.postfix.{FARM}"
-    assert busy.sessions == 1
-    assert mail_farm.sessions_opened(postfix_ip) == 1
+    assert verdict.status is Status.SUCCESS
+    assert verdict.evidence is not None
+    assert verdict.evidence.mx_host == f"mx2.{domain}"
+    assert mail_farm.sessions_opened(primary_ip) == 1
+    assert mail_farm.sessions_opened(secondary_ip) == 1

@@ -1,7 +1,6 @@
 """Every status the engine can produce, each reached through a staged scenario (the status table).
 
-Rows run against the test mail farm through `Engine.verify_batch`; the few misbehaviours the farm does not
-stage (a server that drops or hangs on RCPT) run the engine's prober against a scripted loopback peer.
+Every row runs through `Engine.verify_batch`, against the test mail farm when it needs DNS or SMTP.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.scripted_smtp import DROP, HANG, ScriptedSmtp
 from tests.mailfarm.farm import MailFarm
 from verifalia_server.engine import (
     Classification,
@@ -23,9 +21,7 @@ from verifalia_server.engine import (
     VerificationRequest,
     classify,
 )
-from verifalia_server.engine.dns import MailExchanger, MailRoute
 from verifalia_server.engine.lists import Lists
-from verifalia_server.engine.smtp.prober import Recipient
 
 Result = tuple[Status, Evidence | None]
 Runner = Callable[[MailFarm, Path, str], Awaitable[Result]]
@@ -71,33 +67,10 @@ async def greylisted_probe(mail_farm: MailFarm, tmp_path: Path, address: str) ->
     return await _verify(Engine(EngineConfig.from_env(environ)), address)
 
 
-def scripted(script: Callable[[str], str]) -> Runner:
-    """Probe a scripted loopback peer whose RCPT answers come from `script`."""
-
-    async def run(mail_farm: MailFarm, tmp_path: Path, address: str) -> Result:
-        async with ScriptedSmtp(script) as peer:
-            environ = mail_farm.engine_environ() | FAST | {"VERIFALIA_SMTP_PORT": str(peer.port)}
-            engine = Engine(EngineConfig.from_env(environ))
-            local_part, _, domain = address.rpartition("@")
-            route = MailRoute((MailExchanger("scripted.test", 10, (peer.ip,)),))
-            outcomes = await engine.prober.probe([Recipient(0, local_part, domain, route)])
-        return outcomes[0].status, outcomes[0].evidence
-
-    return run
-
-
 async def _verify(engine: Engine, address: str) -> Result:
     [verdict] = await engine.verify_batch([VerificationRequest(address, attempt=LAST_ATTEMPT)])
     assert verdict.is_final
     return verdict.status, verdict.evidence
-
-
-def _alice_only(address: str) -> str:
-    return "250 2.1.5 Ok" if address.startswith("alice@") else DROP
-
-
-def _alice_then_hang(address: str) -> str:
-    return "250 2.1.5 Ok" if address.startswith("alice@") else HANG
 
 
 @dataclass(frozen=True)
@@ -111,6 +84,8 @@ class Row:
     run: Runner = field(default_factory=farm)
     # Expected evidence fields; `command` is a prefix and `reply_text` a fragment. None: no evidence at all.
     evidence: dict[str, object] | None = field(default_factory=dict)
+    # SMTP sessions the domain's first exchanger must have seen; None: not checked.
+    sessions: int | None = None
 
 
 def _rcpt(host: str, address: str, code: int, enhanced: str | None, text: str) -> dict[str, object]:
@@ -468,34 +443,41 @@ ROWS: tuple[Row, ...] = (
     Row(
         S.CATCH_ALL_VALIDATION_TIMEOUT,
         K,
-        "probe RCPT never answered",
-        "alice@scripted.test",
-        scripted(_alice_then_hang),
-        evidence={"mx_host": "scripted.test", "command": "RCPT TO:<", "reply_code": None},
+        "target accepted, the probe's RCPT never answered",
+        f"alice@hangonrcpt.{FARM}",
+        evidence={"mx_host": f"mx.hangonrcpt.{FARM}", "command": "RCPT TO:<", "reply_code": None},
     ),
     Row(
         S.CATCH_ALL_CONNECTION_FAILURE,
         K,
-        "server drops every probe RCPT",
-        "alice@scripted.test",
-        scripted(_alice_only),
-        evidence={"mx_host": "scripted.test", "command": "RCPT TO:<", "reply_code": None},
+        "target accepted, the connection dropped at every probe RCPT",
+        f"alice@dropbeforereply.{FARM}",
+        evidence={"mx_host": f"mx.dropbeforereply.{FARM}", "command": "RCPT TO:<", "reply_code": None},
+        # The first session answered the target; each later one dies at the probe, the last gives up.
+        sessions=3,
     ),
     Row(
         S.MAILBOX_VALIDATION_TIMEOUT,
         K,
         "RCPT never answered",
-        "bob@scripted.test",
-        scripted(lambda _: HANG),
-        evidence={"mx_host": "scripted.test", "command": "RCPT TO:<bob@scripted.test>", "reply_code": None},
+        f"bob@hangonrcpt.{FARM}",
+        evidence={
+            "mx_host": f"mx.hangonrcpt.{FARM}",
+            "command": f"RCPT TO:<bob@hangonrcpt.{FARM}>",
+            "reply_code": None,
+        },
     ),
     Row(
         S.MAILBOX_CONNECTION_FAILURE,
         K,
-        "server drops the session at RCPT, again after reconnecting",
-        "bob@scripted.test",
-        scripted(lambda _: DROP),
-        evidence={"mx_host": "scripted.test", "command": "RCPT TO:<bob@scripted.test>", "reply_code": None},
+        "connection dropped at RCPT, again after reconnecting",
+        f"bob@dropbeforereply.{FARM}",
+        evidence={
+            "mx_host": f"mx.dropbeforereply.{FARM}",
+            "command": f"RCPT TO:<bob@dropbeforereply.{FARM}>",
+            "reply_code": None,
+        },
+        sessions=2,
     ),
 )
 
@@ -525,6 +507,9 @@ async def test_status_scenario(row: Row, mail_farm: MailFarm, tmp_path: Path) ->
 
     assert status is row.status
     assert classify(status) is row.classification
+    if row.sessions is not None:
+        domain = row.address.rpartition("@")[2]
+        assert mail_farm.sessions_opened(mail_farm.mx_ips(domain)[0]) == row.sessions
     if row.evidence is None:
         assert evidence is None
         return

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import idna
 
-from tests.mailfarm.profiles import DEFAULT_MAILBOXES, Banner, Hello, HostProfile
+from tests.mailfarm.profiles import DEFAULT_MAILBOXES, Banner, Hello, HostProfile, Unanswered
 from tests.mailfarm.styles import EXIM, GMAIL, MICROSOFT_365, POSTFIX, YAHOO
 
 ZONE = "mailfarm.net"
@@ -18,6 +18,7 @@ TARPIT_DELAY = 10.0
 BENCH_DOMAINS = 100
 BENCH_HOSTS = 20
 BENCH_MAILBOXES = frozenset(f"user{number}" for number in range(1000))
+ANSWERED_MAILBOXES = frozenset({"alice"})
 
 
 class DnsFault(enum.Enum):
@@ -100,6 +101,13 @@ def _domain(label: str) -> str:
     return f"{label}.{ZONE}"
 
 
+def _add_two_exchangers(catalogue: Catalogue, domain: str, primary_ip: str, secondary_ip: str) -> None:
+    """`domain` with MX 10 `mx1.<domain>` at `primary_ip` and MX 20 `mx2.<domain>` at `secondary_ip`."""
+    catalogue.add_name(DnsName(domain, mx=(Exchanger(10, f"mx1.{domain}"), Exchanger(20, f"mx2.{domain}"))))
+    catalogue.add_name(DnsName(f"mx1.{domain}", a=(primary_ip,)))
+    catalogue.add_name(DnsName(f"mx2.{domain}", a=(secondary_ip,)))
+
+
 def build_catalogue() -> Catalogue:
     """Every scenario of the farm."""
     catalogue = Catalogue()
@@ -131,6 +139,16 @@ def build_catalogue() -> Catalogue:
         ("noutf8", "127.0.1.18", HostProfile(POSTFIX, smtputf8=False)),
         ("utf8", "127.0.1.19", HostProfile(POSTFIX, smtputf8=True, mailboxes=DEFAULT_MAILBOXES | {"josé"})),
         ("heloonly", "127.0.1.20", HostProfile(POSTFIX, hello=Hello.HELO_ONLY, smtputf8=False)),
+        (
+            "dropbeforereply",
+            "127.0.1.24",
+            HostProfile(POSTFIX, unanswered=Unanswered.DROP, answered_mailboxes=ANSWERED_MAILBOXES),
+        ),
+        (
+            "hangonrcpt",
+            "127.0.1.25",
+            HostProfile(POSTFIX, unanswered=Unanswered.HANG, answered_mailboxes=ANSWERED_MAILBOXES),
+        ),
     ]
     for label, ip, profile in simple:
         domain = _domain(label)
@@ -144,12 +162,19 @@ def build_catalogue() -> Catalogue:
     multimx = _domain("multimx")
     dead_primary = "127.0.3.2"
     catalogue.unreachable.add(dead_primary)
-    catalogue.add_name(
-        DnsName(multimx, mx=(Exchanger(10, f"mx1.{multimx}"), Exchanger(20, f"mx2.{multimx}")))
-    )
-    catalogue.add_name(DnsName(f"mx1.{multimx}", a=(dead_primary,)))
-    catalogue.add_name(DnsName(f"mx2.{multimx}", a=("127.0.1.21",)))
+    _add_two_exchangers(catalogue, multimx, dead_primary, "127.0.1.21")
     catalogue.add_host("127.0.1.21", _serving(HostProfile(POSTFIX), [multimx]))
+
+    # a primary that turns the client away for now (RFC 5321 §4.2.1 4yz), a working Postfix behind it
+    busy_primaries = [
+        ("fallback421", "127.0.1.26", "127.0.1.27", HostProfile(POSTFIX, banner=Banner.REFUSE)),
+        ("fallback451", "127.0.1.28", "127.0.1.29", HostProfile(POSTFIX, defers_sender=True)),
+    ]
+    for label, primary_ip, secondary_ip, primary in busy_primaries:
+        domain = _domain(label)
+        _add_two_exchangers(catalogue, domain, primary_ip, secondary_ip)
+        catalogue.add_host(primary_ip, _serving(primary, [domain]))
+        catalogue.add_host(secondary_ip, _serving(HostProfile(POSTFIX), [domain]))
 
     catalogue.add_name(DnsName(_domain("nullmx"), mx=(Exchanger(0, "."),)))
 

@@ -71,6 +71,7 @@ class MailFarm:
 
     async def _start_smtp(self) -> None:
         for _ in range(_BIND_ATTEMPTS):
+            self._connections = ConnectionTracker()
             try:
                 await self._bind_all(self._requested_smtp_port)
                 return
@@ -170,6 +171,10 @@ class MailFarm:
     def sessions_opened(self, host_ip: str) -> int:
         """How many SMTP connections the host at `host_ip` has accepted."""
         return self._state.sessions[host_ip]
+
+    def peak_sessions(self, host_ip: str) -> int:
+        """The most SMTP connections the host at `host_ip` has served at the same time."""
+        return self._state.peak_sessions[host_ip]
 
     def transcript(self, host_ip: str) -> list[str]:
         """Every command line the host at `host_ip` received, in order, across its sessions."""

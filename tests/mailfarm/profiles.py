@@ -27,6 +27,13 @@ class Hello(enum.Enum):
     GARBAGE = "garbage"  # both get bytes that are not an SMTP reply
 
 
+class Unanswered(enum.Enum):
+    """What a host does, instead of replying, to a RCPT for a mailbox outside its answered set."""
+
+    DROP = "drop"  # closes the connection without a reply
+    HANG = "hang"  # keeps the connection open and never replies
+
+
 @dataclass(frozen=True, slots=True)
 class HostProfile:
     """Everything that decides how one SMTP host behaves."""
@@ -45,7 +52,10 @@ class HostProfile:
     max_recipients: int | None = None
     blocklisted: bool = False
     rejects_sender: bool = False
+    defers_sender: bool = False
     closes_after_rejection: bool = False
+    unanswered: Unanswered | None = None
+    answered_mailboxes: frozenset[str] = frozenset()
 
     @property
     def advertises_smtputf8(self) -> bool:
@@ -59,3 +69,7 @@ class HostProfile:
     def has_mailbox(self, local_part: str) -> bool:
         """Whether the mailbox exists (local parts matched case-insensitively, as these MTAs do)."""
         return self.catch_all or local_part.lower() in self.mailboxes
+
+    def unanswered_for(self, local_part: str) -> Unanswered | None:
+        """What the host does instead of replying to a RCPT for the mailbox; None when it replies."""
+        return None if local_part.lower() in self.answered_mailboxes else self.unanswered

@@ -6,7 +6,7 @@ import asyncio
 import ssl
 from dataclasses import dataclass
 
-from tests.mailfarm.profiles import Banner, Hello, HostProfile
+from tests.mailfarm.profiles import Banner, Hello, HostProfile, Unanswered
 from tests.mailfarm.replies import Reply, reply
 from tests.mailfarm.state import FarmState
 
@@ -32,6 +32,7 @@ TLS_ACTIVE = reply(554, "5.5.1", "Error: TLS already active")
 TLS_REQUIRED = reply(530, "5.7.0", "Must issue a STARTTLS command first")
 TOO_MANY_RECIPIENTS = reply(452, "4.5.3", "Too many recipients")
 MESSAGE_TOO_BIG = reply(552, "5.3.4", "Message size exceeds fixed limit")
+LOCAL_PROBLEM = reply(451, "4.3.0", "Temporary local problem, try again later")
 CANNOT_VRFY = reply(252, "2.0.0", "Cannot VRFY user, but will accept message and attempt delivery")
 
 
@@ -97,14 +98,17 @@ class SmtpSession:
 
     async def run(self) -> None:
         """Greet the client, then answer commands until QUIT, a closing reply or end of input."""
-        self._state.sessions[self._host_ip] += 1
-        if not await self._greet():
-            return
-        while self._open:
-            line = await self._read_line()
-            if line is None:
+        self._state.session_opened(self._host_ip)
+        try:
+            if not await self._greet():
                 return
-            await self._handle(line)
+            while self._open:
+                line = await self._read_line()
+                if line is None:
+                    return
+                await self._handle(line)
+        finally:
+            self._state.session_closed(self._host_ip)
 
     async def _greet(self) -> bool:
         banner = self._profile.banner
@@ -261,16 +265,27 @@ class SmtpSession:
             )
         if self._profile.rejects_sender:
             return reply(553, "5.7.1", f"<{sender}>: Sender address rejected: not owned by user")
+        if self._profile.defers_sender:
+            return LOCAL_PROBLEM  # RFC 5321 §4.2.3: 451 aborted, local error in processing
         self._transaction = _Transaction(smtputf8=smtputf8)
         return self._profile.style.sender_ok.render(address=sender)
 
     async def _rcpt(self, argument: str) -> None:
         answer = self._recipient(argument)
+        if answer is Unanswered.HANG:
+            # the client hears nothing more; what it still sends is recorded until it hangs up
+            while await self._receive() is not None:
+                pass
+            self._open = False
+            return
+        if answer is Unanswered.DROP:
+            self._open = False  # the connection closes with no reply to this RCPT
+            return
         await self._send(answer)
         if answer.code >= 500 and self._profile.closes_after_rejection:
             self._open = False
 
-    def _recipient(self, argument: str) -> Reply:
+    def _recipient(self, argument: str) -> Reply | Unanswered:
         transaction = self._transaction
         if transaction is None:
             return NEED_MAIL  # RFC 5321 §4.1.4: RCPT needs a MAIL first
@@ -295,6 +310,9 @@ class SmtpSession:
             )
         if not profile.serves(domain):
             return reply(554, "5.7.1", f"<{address}>: Relay access denied")
+        silence = profile.unanswered_for(local_part)
+        if silence is not None:
+            return silence
         if profile.blocklisted:
             return reply(
                 554,

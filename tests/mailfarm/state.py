@@ -14,8 +14,20 @@ class FarmState:
     latency: float = 0.0
     greylist_delay: float = 0.5
     sessions: Counter[str] = field(default_factory=Counter)
+    open_sessions: Counter[str] = field(default_factory=Counter)
+    peak_sessions: Counter[str] = field(default_factory=Counter)
     transcripts: defaultdict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     _greylist_first_seen: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def session_opened(self, host_ip: str) -> None:
+        """Count a new session on the host and keep the highest number open at once."""
+        self.sessions[host_ip] += 1
+        self.open_sessions[host_ip] += 1
+        self.peak_sessions[host_ip] = max(self.peak_sessions[host_ip], self.open_sessions[host_ip])
+
+    def session_closed(self, host_ip: str) -> None:
+        """A session on the host ended."""
+        self.open_sessions[host_ip] -= 1
 
     def greylist_passed(self, client_ip: str, recipient: str) -> bool:
         """Whether the (client, recipient) pair was first seen at least `greylist_delay` seconds ago.

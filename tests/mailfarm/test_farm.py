@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 import time
@@ -664,3 +665,131 @@ async def test_tls_cannot_start_twice(mail_farm: MailFarm) -> None:
         assert await client.command("STARTTLS") == ["554 5.5.1 Error: TLS already active"]
     finally:
         await client.close()
+
+
+async def _open_transaction(farm: MailFarm, ip: str) -> SmtpClient:
+    client = await SmtpClient.connect(ip, farm.smtp_port)
+    await client.reply()
+    await client.command("EHLO client.example")
+    await client.command("MAIL FROM:<probe@client.example>")
+    return client
+
+
+@pytest.mark.parametrize("label", ["dropbeforereply", "hangonrcpt"])
+async def test_unanswering_hosts_have_their_own_exchanger(mail_farm: MailFarm, label: str) -> None:
+    answer = await _resolver(mail_farm).resolve(f"{label}.mailfarm.net", "MX")
+    assert [record.exchange.to_text() for record in answer] == [f"mx.{label}.mailfarm.net."]
+    ip = {"dropbeforereply": "127.0.1.24", "hangonrcpt": "127.0.1.25"}[label]
+    assert mail_farm.mx_ips(f"{label}.mailfarm.net") == (ip,)
+
+
+async def test_drop_before_reply_accepts_alice_and_hangs_up_on_anyone_else(mail_farm: MailFarm) -> None:
+    client = await _open_transaction(mail_farm, "127.0.1.24")
+    try:
+        accepted = await client.command("RCPT TO:<alice@dropbeforereply.mailfarm.net>")
+        assert accepted == ["250 2.1.5 Ok"]
+        assert await client.command("RCPT TO:<bob@dropbeforereply.mailfarm.net>") == []
+        assert client.reader.at_eof()
+    finally:
+        await client.close()
+    assert mail_farm.transcript("127.0.1.24")[-1] == "RCPT TO:<bob@dropbeforereply.mailfarm.net>"
+
+
+async def test_drop_before_reply_hangs_up_on_an_unknown_mailbox_too(mail_farm: MailFarm) -> None:
+    client = await _open_transaction(mail_farm, "127.0.1.24")
+    try:
+        assert await client.command("RCPT TO:<nobody@dropbeforereply.mailfarm.net>") == []
+    finally:
+        await client.close()
+
+
+async def test_hang_on_rcpt_accepts_alice_and_never_answers_anyone_else(mail_farm: MailFarm) -> None:
+    client = await _open_transaction(mail_farm, "127.0.1.25")
+    try:
+        assert await client.command("RCPT TO:<alice@hangonrcpt.mailfarm.net>") == ["250 2.1.5 Ok"]
+        client.writer.write(b"RCPT TO:<bob@hangonrcpt.mailfarm.net>\r\nNOOP\r\n")
+        await client.writer.drain()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(client.reader.readline(), 0.3)
+        assert not client.reader.at_eof()
+    finally:
+        await client.close()
+    assert mail_farm.transcript("127.0.1.25")[-2:] == ["RCPT TO:<bob@hangonrcpt.mailfarm.net>", "NOOP"]
+    # The hung session ends when the client hangs up: a new one is served at once.
+    replies = await _session(mail_farm, "127.0.1.25", "NOOP")
+    assert replies[-1] == ["250 2.0.0 Ok"]
+    assert mail_farm.sessions_opened("127.0.1.25") == 2
+
+
+@pytest.mark.parametrize(
+    ("label", "primary", "secondary"),
+    [("fallback421", "127.0.1.26", "127.0.1.27"), ("fallback451", "127.0.1.28", "127.0.1.29")],
+)
+async def test_fallback_domains_have_a_busy_primary_and_a_working_secondary(
+    mail_farm: MailFarm, label: str, primary: str, secondary: str
+) -> None:
+    domain = f"{label}.mailfarm.net"
+    answer = await _resolver(mail_farm).resolve(domain, "MX")
+    exchangers = sorted((record.preference, record.exchange.to_text()) for record in answer)
+    assert exchangers == [(10, f"mx1.{domain}."), (20, f"mx2.{domain}.")]
+    assert mail_farm.mx_ips(domain) == (primary, secondary)
+    replies = await _session(
+        mail_farm,
+        secondary,
+        "EHLO client.example",
+        "MAIL FROM:<probe@client.example>",
+        f"RCPT TO:<alice@{domain}>",
+    )
+    assert replies[-1] == ["250 2.1.5 Ok"]
+
+
+async def test_fallback421_primary_refuses_at_the_banner(mail_farm: MailFarm) -> None:
+    replies = await _session(mail_farm, "127.0.1.26")
+    assert replies == [["421 4.3.2 Service not available, closing transmission channel"]]
+
+
+async def test_fallback451_primary_defers_the_sender(mail_farm: MailFarm) -> None:
+    replies = await _session(
+        mail_farm, "127.0.1.28", "EHLO client.example", "MAIL FROM:<probe@client.example>"
+    )
+    assert replies[-1] == ["451 4.3.0 Temporary local problem, try again later"]
+
+
+async def test_peak_sessions_counts_connections_open_at_once(mail_farm: MailFarm) -> None:
+    first = await SmtpClient.connect("127.0.1.1", mail_farm.smtp_port)
+    second = await SmtpClient.connect("127.0.1.1", mail_farm.smtp_port)
+    await first.reply()
+    await second.reply()
+    await first.close()
+    await second.close()
+    await _session(mail_farm, "127.0.1.1", "QUIT")
+    assert mail_farm.sessions_opened("127.0.1.1") == 3
+    assert mail_farm.peak_sessions("127.0.1.1") == 2
+
+
+async def _wait_for_a_banner(port: int) -> None:
+    with contextlib.suppress(ConnectionError):  # refused once the farm stopped listening, or reset
+        reader, writer = await asyncio.open_connection("127.0.1.11", port)
+        try:
+            # the farm's shutdown ends the connection: no session outlives it
+            await asyncio.wait_for(reader.read(), READ_TIMEOUT)
+        finally:
+            writer.close()
+
+
+async def test_closing_ends_connections_in_flight_and_reports_nothing() -> None:
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, object]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+    try:
+        # the farm shuts down while tarpit connections are being accepted and their banners are pending
+        for delay in (0.0, 0.001, 0.002, 0.005):
+            async with MailFarm() as farm:
+                clients = [asyncio.create_task(_wait_for_a_banner(farm.smtp_port)) for _ in range(20)]
+                await asyncio.sleep(delay)
+            await asyncio.gather(*clients)
+            await asyncio.sleep(0.05)
+    finally:
+        loop.set_exception_handler(previous)
+    assert reported == []

@@ -1,0 +1,120 @@
+"""Completion callbacks: one POST per job with both nodes running, retries after failures, address guard."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from tests.v2.conftest import NodeFactory, V2Node, entries, submit
+from verifalia_server.api.callbacks import EVENT_TYPE
+
+FAST_CALLBACKS = {
+    "VERIFALIA_ALLOW_PRIVATE_CALLBACKS": "1",
+    "VERIFALIA_CALLBACK_POLL_SECONDS": "0.1",
+    "VERIFALIA_CALLBACK_RETRY_DELAYS": "0.2,0.2,0.2",
+    "VERIFALIA_CALLBACK_TIMEOUT": "2",
+}
+
+
+@dataclass
+class Receiver:
+    """A local HTTP endpoint recording the callbacks it receives; it fails the first `failures` of them."""
+
+    url: str = ""
+    failures: int = 0
+    received: list[dict[str, Any]] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.received.append(await request.json())
+        if len(self.received) <= self.failures:
+            return web.Response(status=500)
+        self.arrived.set()
+        return web.Response(status=204)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A started receiver on 127.0.0.1."""
+    state = Receiver()
+    app = web.Application()
+    app.router.add_post("/hook", state.handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    state.url = str(server.make_url("/hook"))
+    yield state
+    await server.close()
+
+
+async def _two_nodes(start_v2_node: NodeFactory, environ: dict[str, str]) -> V2Node:
+    first = await start_v2_node(environ)
+    await start_v2_node(environ, account=first.account)
+    return first
+
+
+async def _delivery(node: V2Node, job_id: str) -> Any:
+    return await node.pool.fetchrow(
+        "SELECT attempts, delivered_at, abandoned_at, last_error FROM callback_deliveries"
+        " WHERE job_id = $1::uuid",
+        job_id,
+    )
+
+
+async def test_callback_is_delivered_once_with_both_nodes_running(
+    start_v2_node: NodeFactory, receiver: Receiver
+) -> None:
+    node = await _two_nodes(start_v2_node, FAST_CALLBACKS)
+    body = {**entries("alice@postfix.mailfarm.net"), "name": "weekly", "callback": {"url": receiver.url}}
+    created = await (await submit(node, body)).json()
+    job_id = created["overview"]["id"]
+    await asyncio.wait_for(receiver.arrived.wait(), 10)
+    await asyncio.sleep(1.0)
+    assert receiver.received == [{"event": {"type": EVENT_TYPE, "data": {"id": job_id, "name": "weekly"}}}]
+    delivery = await _delivery(node, job_id)
+    assert delivery["attempts"] == 1
+    assert delivery["delivered_at"] is not None
+
+
+async def test_failed_callbacks_are_retried_with_backoff(
+    start_v2_node: NodeFactory, receiver: Receiver
+) -> None:
+    receiver.failures = 2
+    node = await _two_nodes(start_v2_node, FAST_CALLBACKS)
+    body = {**entries("alice@postfix.mailfarm.net"), "callback": {"url": receiver.url, "version": "1.0"}}
+    job_id = (await (await submit(node, body)).json())["overview"]["id"]
+    await asyncio.wait_for(receiver.arrived.wait(), 10)
+    await asyncio.sleep(0.6)
+    assert receiver.received == [{"event": {"type": EVENT_TYPE, "data": {"id": job_id}}}] * 3
+    delivery = await _delivery(node, job_id)
+    assert delivery["attempts"] == 3
+    assert delivery["delivered_at"] is not None
+    assert delivery["last_error"] is None
+
+
+async def test_callbacks_to_private_hosts_are_refused_unless_allowed(
+    start_v2_node: NodeFactory, receiver: Receiver
+) -> None:
+    environ = {
+        **FAST_CALLBACKS,
+        "VERIFALIA_ALLOW_PRIVATE_CALLBACKS": "0",
+        "VERIFALIA_CALLBACK_RETRY_DELAYS": "0.1",
+    }
+    node = await start_v2_node(environ)
+    url = receiver.url.replace("127.0.0.1", "localhost")
+    body = {**entries("alice@postfix.mailfarm.net"), "callback": {"url": url}}
+    job_id = (await (await submit(node, body)).json())["overview"]["id"]
+    for _ in range(50):
+        delivery = await _delivery(node, job_id)
+        if delivery is not None and delivery["abandoned_at"] is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert receiver.received == []
+    assert delivery["attempts"] == 2
+    assert delivery["delivered_at"] is None
+    assert "refused address" in delivery["last_error"]

@@ -1,0 +1,249 @@
+"""Completion callbacks: one POST per completed job that asked for one, delivered once across all nodes.
+
+A delivery row is created (by a database trigger, migration 010) in the transaction that completes the
+job. Each node runs a `CallbackDispatcher` that wakes on job-completion notifications and every
+`poll_seconds`, claims due rows with `FOR UPDATE SKIP LOCKED` and a lease, and POSTs
+`{"event": {"type": "email-validation.completed", "data": {"id": ..., "name": ...}}}` to the URL. A failed
+attempt (network error, timeout, non-2xx reply, refused address) is retried after the next delay of
+`retry_delays`; when they are exhausted the delivery is abandoned. The URL's host must resolve to public
+addresses only (the same guard as mail exchangers) unless private destinations are allowed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import ipaddress
+import logging
+import socket
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import ThreadedResolver
+
+from verifalia_server.engine.guard import PrivateAddressError, ensure_public
+from verifalia_server.store.database import Pool
+from verifalia_server.store.events import JobEvents
+from verifalia_server.store.jobs import COMPLETED_CHANNEL
+
+_log = logging.getLogger(__name__)
+
+EVENT_TYPE = "email-validation.completed"
+_CLAIM_BATCH = 20
+_LEASE_MARGIN_SECONDS = 30.0
+_USER_AGENT = "verifalia-server/callbacks"
+
+
+class CallbackUrlError(ValueError):
+    """A callback URL that can never be delivered to (bad scheme, no host, refused address)."""
+
+
+def check_callback_url(url: str, allow_private: bool) -> None:
+    """Reject a callback URL that is not absolute http(s), or whose literal IP host is refused."""
+    # RFC 3986 §3: scheme "://" authority path.
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CallbackUrlError(f"the callback URL must be an absolute http or https URL, got {url!r}")
+    try:
+        _port = parts.port
+    except ValueError:
+        raise CallbackUrlError(f"the callback URL has an invalid port: {url!r}") from None
+    if _is_ip_literal(parts.hostname):
+        try:
+            ensure_public(parts.hostname, allow_private)
+        except PrivateAddressError as exc:
+            raise CallbackUrlError(f"the callback URL points at a refused address: {exc}") from None
+
+
+def completion_event(job_id: uuid.UUID, name: str | None, version: str | None) -> dict[str, Any]:
+    """The callback body: schema 1.0 names the job id; 1.1 (the default) adds the job name."""
+    data: dict[str, Any] = {"id": str(job_id)}
+    if version != "1.0":
+        data["name"] = name
+    return {"event": {"type": EVENT_TYPE, "data": data}}
+
+
+@dataclass(frozen=True, slots=True)
+class _Delivery:
+    job_id: uuid.UUID
+    url: str
+    attempts: int
+    name: str | None
+    callback: dict[str, Any]
+
+
+class _GuardedResolver(AbstractResolver):
+    """Resolve host names with the system resolver and refuse any non-public address."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self._inner = ThreadedResolver()
+        self._allow_private = allow_private
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        for result in results:
+            try:
+                ensure_public(result["host"], self._allow_private)
+            except PrivateAddressError as exc:
+                raise OSError(errno.EACCES, f"{host} resolves to a refused address ({exc})") from None
+        return results
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+class CallbackDispatcher:
+    """Delivers due completion callbacks from this node."""
+
+    def __init__(
+        self,
+        pool: Pool[Any],
+        events: JobEvents,
+        node_id: str,
+        *,
+        allow_private: bool,
+        timeout: float,
+        retry_delays: Sequence[float],
+        poll_seconds: float,
+    ) -> None:
+        self._pool = pool
+        self._events = events
+        self._node_id = node_id
+        self._allow_private = allow_private
+        self._timeout = timeout
+        self._retry_delays = tuple(retry_delays)
+        self._poll_seconds = poll_seconds
+        self._task: asyncio.Task[None] | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        """Start delivering in the background."""
+        connector = aiohttp.TCPConnector(resolver=_GuardedResolver(self._allow_private), use_dns_cache=False)
+        self._session = aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout)
+        )
+        self._task = asyncio.create_task(self._run(), name="callback-dispatcher")
+
+    async def aclose(self) -> None:
+        """Stop delivering; a delivery cut short is retried by any node once its lease ends."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._session is not None:
+            await self._session.close()
+
+    async def _run(self) -> None:
+        completions = self._events.subscribe(COMPLETED_CHANNEL)
+        try:
+            while True:
+                try:
+                    await self.deliver_due()
+                except Exception:
+                    # A database or network failure ends this pass only; the next one retries.
+                    _log.exception("callback delivery pass failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(completions.get(), self._poll_seconds)
+                while not completions.empty():
+                    completions.get_nowait()
+        finally:
+            self._events.unsubscribe(COMPLETED_CHANNEL, completions)
+
+    async def deliver_due(self) -> int:
+        """Claim and deliver every due callback; return how many were attempted."""
+        attempted = 0
+        while deliveries := await self._claim():
+            await asyncio.gather(*(self._deliver(delivery) for delivery in deliveries))
+            attempted += len(deliveries)
+        return attempted
+
+    async def _claim(self) -> list[_Delivery]:
+        rows = await self._pool.fetch(
+            "UPDATE callback_deliveries d SET lease_owner = $1,"
+            " lease_until = now() + make_interval(secs => $2), attempts = d.attempts + 1"
+            " FROM jobs j"
+            " WHERE j.id = d.job_id AND d.job_id IN ("
+            "   SELECT job_id FROM callback_deliveries"
+            "   WHERE delivered_at IS NULL AND abandoned_at IS NULL AND next_attempt_at <= now()"
+            "   AND (lease_until IS NULL OR lease_until < now())"
+            "   ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)"
+            " RETURNING d.job_id, d.url, d.attempts, j.name, j.callback",
+            self._node_id,
+            self._timeout + _LEASE_MARGIN_SECONDS,
+            _CLAIM_BATCH,
+        )
+        return [
+            _Delivery(row["job_id"], row["url"], row["attempts"], row["name"], row["callback"] or {})
+            for row in rows
+        ]
+
+    async def _deliver(self, delivery: _Delivery) -> None:
+        error = await self._post(delivery)
+        if error is None:
+            await self._pool.execute(
+                "UPDATE callback_deliveries SET delivered_at = now(), lease_owner = NULL, lease_until = NULL,"
+                " last_error = NULL WHERE job_id = $1 AND lease_owner = $2",
+                delivery.job_id,
+                self._node_id,
+            )
+            return
+        _log.info("callback for job %s failed (attempt %d): %s", delivery.job_id, delivery.attempts, error)
+        if delivery.attempts > len(self._retry_delays):
+            await self._pool.execute(
+                "UPDATE callback_deliveries SET abandoned_at = now(), lease_owner = NULL, lease_until = NULL,"
+                " last_error = $3 WHERE job_id = $1 AND lease_owner = $2",
+                delivery.job_id,
+                self._node_id,
+                error,
+            )
+            return
+        await self._pool.execute(
+            "UPDATE callback_deliveries SET next_attempt_at = now() + make_interval(secs => $3),"
+            " lease_owner = NULL, lease_until = NULL, last_error = $4 WHERE job_id = $1 AND lease_owner = $2",
+            delivery.job_id,
+            self._node_id,
+            self._retry_delays[delivery.attempts - 1],
+            error,
+        )
+
+    async def _post(self, delivery: _Delivery) -> str | None:
+        """POST the event; return None on a 2xx reply, else what went wrong."""
+        if self._session is None:
+            raise RuntimeError("the callback dispatcher is not started")
+        try:
+            check_callback_url(delivery.url, self._allow_private)
+        except CallbackUrlError as exc:
+            return str(exc)
+        version = delivery.callback.get("version")
+        body = completion_event(delivery.job_id, delivery.name, version if isinstance(version, str) else None)
+        skip_tls_check = delivery.callback.get("skipServerCertificateValidation") is True
+        try:
+            async with self._session.post(
+                delivery.url,
+                json=body,
+                headers={"User-Agent": _USER_AGENT},
+                allow_redirects=False,
+                ssl=not skip_tls_check,
+            ) as response:
+                await response.read()
+                if 200 <= response.status < 300:
+                    return None
+                return f"HTTP {response.status}"
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True

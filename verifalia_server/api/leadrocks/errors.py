@@ -1,0 +1,74 @@
+"""The LeadRocks error codes 100-111, their messages verbatim and the HTTP status each is answered with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import IntEnum
+from http import HTTPStatus
+
+from verifalia_server.api.errors import ApiError
+
+
+class ErrorCode(IntEnum):
+    """The `error.code` values of the LeadRocks API."""
+
+    INVALID_TOKEN = 100
+    INVALID_JSON = 101
+    INTERNAL_ERROR = 102
+    NO_CREDITS = 103
+    FILE_TOO_BIG = 104
+    INVALID_FILE = 105
+    NO_EMAIL_COLUMN = 106
+    NO_ROWS = 107
+    INVALID_LIST_ID = 108
+    TOO_MANY_BULK_LISTS = 109
+    TOO_MANY_VERIFIES = 110
+    TOO_MANY_REQUESTS = 111
+
+
+MESSAGES: dict[ErrorCode, str] = {
+    ErrorCode.INVALID_TOKEN: "Invalid API Token, please generate new token",
+    ErrorCode.INVALID_JSON: "Invalid data in JSON request",
+    ErrorCode.INTERNAL_ERROR: "Internal server error, try again later",
+    ErrorCode.NO_CREDITS: "You have exhausted your credits, please add additional credits to continue",
+    ErrorCode.FILE_TOO_BIG: "File size cannot exceed 10 MB or 10,000 lines",
+    ErrorCode.INVALID_FILE: "File contains incorrect content or has an extension that differs from .csv",
+    ErrorCode.NO_EMAIL_COLUMN: (
+        'File does not contain a column named "email" and request does not specify another column with '
+        'email addresses "email_column=COLUMN_NAME"'
+    ),
+    ErrorCode.NO_ROWS: "File does not contain any rows for validation",
+    ErrorCode.INVALID_LIST_ID: "Invalid param list_id",
+    ErrorCode.TOO_MANY_BULK_LISTS: "You have reached the maximum number of bulk verify requests",
+    ErrorCode.TOO_MANY_VERIFIES: "You have reached the maximum number of instant verify requests",
+    ErrorCode.TOO_MANY_REQUESTS: "You have reached the maximum number of requests, please try again later",
+}
+
+# 403 for a spent quota (credits, concurrent lists), 503 for a per-minute limit that frees up by itself.
+HTTP_STATUSES: dict[ErrorCode, int] = {
+    ErrorCode.INVALID_TOKEN: 401,
+    ErrorCode.INVALID_JSON: 400,
+    ErrorCode.INTERNAL_ERROR: 500,
+    ErrorCode.NO_CREDITS: 403,
+    ErrorCode.FILE_TOO_BIG: 400,
+    ErrorCode.INVALID_FILE: 400,
+    ErrorCode.NO_EMAIL_COLUMN: 400,
+    ErrorCode.NO_ROWS: 400,
+    ErrorCode.INVALID_LIST_ID: 404,
+    ErrorCode.TOO_MANY_BULK_LISTS: 403,
+    ErrorCode.TOO_MANY_VERIFIES: 503,
+    ErrorCode.TOO_MANY_REQUESTS: 503,
+}
+
+
+class LeadRocksError(ApiError):
+    """An error answered with the LeadRocks error object: its code, its message and its HTTP status."""
+
+    def __init__(
+        self, code: ErrorCode, *, http_status: int | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        status = http_status or HTTP_STATUSES[code]
+        super().__init__(
+            status, HTTPStatus(status).phrase, MESSAGES[code], headers=headers, leadrocks_code=int(code)
+        )
+        self.code = code

@@ -1,0 +1,561 @@
+"""The OpenAPI 3.1 description of the Verifalia v1.4 and v2.x surfaces, served at `/openapi.json`."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+_JSON = "application/json"
+_PROBLEM = "application/problem+json"
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {_JSON: {"schema": schema}}}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {_PROBLEM: {"schema": _ref("Problem")}}}
+
+
+def _v1_error(description: str) -> dict[str, Any]:
+    return _json(_ref("V1Error"), description)
+
+
+def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+def _path_parameter(name: str, description: str, pattern: str | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if pattern:
+        schema["pattern"] = pattern
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
+
+
+_VERSION = _path_parameter(
+    "version", "API version, any v2.x or later (the SDKs send v2.5, v2.6, v2.7).", r"^v\d+\.\d+$"
+)
+_JOB_ID = _path_parameter("id", "Job id (a UUID).")
+_WAIT = _query(
+    "waitTime",
+    "Milliseconds (decimals accepted, clamped to 0-30000) to hold the request until the job completes;"
+    " seconds for the Go SDK (User-Agent verifalia-rest-client/go/...).",
+    {"type": "number", "minimum": 0},
+)
+_PAGING = [
+    _query("cursor", "Continue after the page this cursor came from."),
+    _query("cursor:prev", "Continue before the page this cursor came from."),
+    _query("limit", "Page size (clamped to the server maximum).", {"type": "integer", "minimum": 1}),
+]
+_V2_ERRORS = {
+    "400": _problem("Invalid request."),
+    "401": _problem("Missing, invalid or expired credentials, or a disabled sub-account."),
+    "403": _problem("The credentials lack the permission."),
+    "429": _problem("Too many concurrent requests from this IP address."),
+}
+_V1_ERRORS = {
+    "400": _v1_error("Invalid request."),
+    "401": _v1_error("Missing or invalid credentials."),
+    "403": _v1_error("The credentials lack the permission."),
+    "429": _v1_error("Too many concurrent requests from this IP address."),
+}
+_PREFLIGHT = {
+    "summary": "CORS preflight",
+    "security": [],
+    "responses": {"204": {"description": "The methods and headers a cross-origin caller may use."}},
+}
+
+
+def _job_responses(with_entries: bool) -> dict[str, Any]:
+    body = _ref("Job") if with_entries else _ref("Overview")
+    return {
+        "200": _json(body, "The job is Completed."),
+        "202": _json(body, "The job is still in progress."),
+        "404": _problem("No such job."),
+        "410": _problem("The job was deleted or has expired."),
+        **_V2_ERRORS,
+    }
+
+
+def _v2_paths() -> dict[str, Any]:
+    job = {"parameters": [_VERSION, _JOB_ID]}
+    return {
+        "/{version}/email-validations": {
+            "parameters": [_VERSION],
+            "post": {
+                "summary": "Submit a job (JSON entries or a multipart file upload)",
+                "parameters": [_WAIT],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        _JSON: {"schema": _ref("ValidationRequest")},
+                        "multipart/form-data": {"schema": _ref("FileValidationRequest")},
+                    },
+                },
+                "responses": {
+                    **_job_responses(with_entries=True),
+                    "402": _problem("Not enough credits."),
+                    "413": _problem("The request body is too large."),
+                    "415": _problem("Unsupported file type (legacy .xls included)."),
+                },
+            },
+            "get": {
+                "summary": "List jobs",
+                "parameters": [
+                    _query(
+                        "createdOn",
+                        "Jobs created on this UTC day (YYYY-MM-DD).",
+                        {"type": "string", "format": "date"},
+                    ),
+                    _query(
+                        "createdOn:since",
+                        "Created on or after this UTC day.",
+                        {"type": "string", "format": "date"},
+                    ),
+                    _query(
+                        "createdOn:until",
+                        "Created on or before this UTC day.",
+                        {"type": "string", "format": "date"},
+                    ),
+                    _query("status", "Comma-separated job statuses to include."),
+                    _query("status:exclude", "Comma-separated job statuses to exclude."),
+                    _query("owner", "Only jobs submitted by this sub-account SID."),
+                    _query(
+                        "sort", "createdOn (default) or -createdOn.", {"enum": ["createdOn", "-createdOn"]}
+                    ),
+                    *_PAGING,
+                ],
+                "responses": {"200": _json(_ref("OverviewPage"), "A page of job overviews."), **_V2_ERRORS},
+            },
+            "options": _PREFLIGHT,
+        },
+        "/{version}/email-validations/{id}": {
+            **job,
+            "get": {
+                "summary": "Get a job and its first entries page",
+                "parameters": [_WAIT],
+                "responses": _job_responses(True),
+            },
+            "delete": {
+                "summary": "Delete a job",
+                "responses": {
+                    "200": _json({"type": "object"}, "Deleted."),
+                    "404": _problem("No such job."),
+                    "410": _problem("Already deleted or expired."),
+                    **_V2_ERRORS,
+                },
+            },
+            "options": _PREFLIGHT,
+        },
+        "/{version}/email-validations/{id}/overview": {
+            **job,
+            "get": {
+                "summary": "Get a job's overview",
+                "parameters": [_WAIT],
+                "responses": _job_responses(False),
+            },
+            "options": _PREFLIGHT,
+        },
+        "/{version}/email-validations/{id}/entries": {
+            **job,
+            "get": {
+                "summary": "Page through a job's entries (JSON) or export them (Accept: text/csv or .xlsx)",
+                "parameters": [
+                    *_PAGING,
+                    _query("status", "Comma-separated entry statuses to include (synonym: status:include)."),
+                    _query("status:include", "Comma-separated entry statuses to include."),
+                    _query("status:exclude", "Comma-separated entry statuses to exclude."),
+                ],
+                "responses": {
+                    "200": {
+                        "description": "A page of entries, or the export file.",
+                        "content": {
+                            _JSON: {"schema": _ref("EntryPage")},
+                            "text/csv": {"schema": {"type": "string"}},
+                            _XLSX: {"schema": {"type": "string", "contentEncoding": "binary"}},
+                        },
+                    },
+                    "404": _problem("No such job."),
+                    "406": _problem("Legacy .xls exports are not supported."),
+                    "410": _problem("The job was deleted or has expired."),
+                    **_V2_ERRORS,
+                },
+            },
+            "options": _PREFLIGHT,
+        },
+        "/{version}/credits/balance": {
+            "parameters": [_VERSION],
+            "get": {
+                "summary": "Credit balance",
+                "responses": {"200": _json(_ref("Balance"), "The balance."), **_V2_ERRORS},
+            },
+            "options": _PREFLIGHT,
+        },
+        "/{version}/credits/daily-usage": {
+            "parameters": [_VERSION],
+            "get": {
+                "summary": "Credits consumed per day",
+                "parameters": [
+                    _query("date", "This UTC day (YYYY-MM-DD).", {"type": "string", "format": "date"}),
+                    _query("date:since", "On or after this UTC day.", {"type": "string", "format": "date"}),
+                    _query("date:until", "On or before this UTC day.", {"type": "string", "format": "date"}),
+                    *_PAGING,
+                ],
+                "responses": {"200": _json(_ref("DailyUsagePage"), "A page of days."), **_V2_ERRORS},
+            },
+            "options": _PREFLIGHT,
+        },
+        "/{version}/auth/tokens": {
+            "parameters": [_VERSION],
+            "post": {
+                "summary": "Issue a bearer token (JWT) for a SID and auth token",
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        _JSON: {
+                            "schema": {
+                                "type": "object",
+                                "required": ["username", "password"],
+                                "properties": {
+                                    "username": {"type": "string"},
+                                    "password": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json(
+                        {"type": "object", "properties": {"accessToken": {"type": "string"}}},
+                        "A signed token.",
+                    ),
+                    "400": _problem("Malformed body."),
+                    "401": _problem("Invalid credentials or disabled sub-account."),
+                },
+            },
+            "options": _PREFLIGHT,
+        },
+    }
+
+
+def _v1_paths() -> dict[str, Any]:
+    unique_id = _path_parameter("unique_id", "Job id (a UUID).")
+    snapshot = _ref("V1Snapshot")
+    job_responses = {
+        "200": _json(snapshot, "The job is completed."),
+        "202": _json(snapshot, "The job is in progress."),
+        "404": _v1_error("No such job."),
+        "410": _v1_error("The job was deleted or has expired."),
+        **_V1_ERRORS,
+    }
+    return {
+        "/v1.4/email-validations": {
+            "post": {
+                "summary": "Submit a job (v1.4)",
+                "requestBody": {
+                    "required": True,
+                    "content": {_JSON: {"schema": _ref("V1ValidationRequest")}},
+                },
+                "responses": {**job_responses, "402": _v1_error("Not enough credits.")},
+            }
+        },
+        "/v1.4/email-validations/{unique_id}": {
+            "parameters": [unique_id],
+            "get": {"summary": "Get a job snapshot (v1.4)", "responses": job_responses},
+            "delete": {
+                "summary": "Delete a job (v1.4)",
+                "responses": {
+                    "200": {"description": "Deleted."},
+                    "404": _v1_error("No such job."),
+                    "410": _v1_error("Already deleted or expired."),
+                    **_V1_ERRORS,
+                },
+            },
+        },
+        "/v1.4/account-balance": {
+            "get": {
+                "summary": "Account balance (v1.4)",
+                "responses": {"200": _json(_ref("V1Balance"), "The balance."), **_V1_ERRORS},
+            }
+        },
+    }
+
+
+def _service_paths() -> dict[str, Any]:
+    return {
+        "/health": {
+            "get": {
+                "summary": "Node health",
+                "security": [],
+                "responses": {"200": {"description": "The node is up."}},
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": {"description": "The OpenAPI description.", "content": {_JSON: {}}}},
+            }
+        },
+    }
+
+
+_TIMESPAN = {"type": "string", "pattern": r"^(\d+\.)?\d{2}:\d{2}:\d{2}$"}
+_DATE_TIME = {"type": "string", "format": "date-time"}
+_STRING_OR_NULL = {"type": ["string", "null"]}
+
+
+def _schemas() -> dict[str, Any]:
+    entry_input = {
+        "type": "object",
+        "required": ["inputData"],
+        "properties": {"inputData": {"type": "string"}, "custom": {"type": "string", "maxLength": 50}},
+    }
+    settings = {
+        "quality": {"enum": ["Standard", "High", "Extreme"]},
+        "deduplication": {"enum": ["Off", "Safe", "Relaxed"]},
+        "priority": {"type": "integer", "minimum": 0, "maximum": 255},
+        "name": {"type": "string"},
+        "retention": {"type": "string", "description": "[d.]h:m:s, from 0:5:0 to 30.0:0:0"},
+        "callback": {
+            "type": "object",
+            "required": ["url"],
+            "properties": {
+                "url": {"type": "string", "format": "uri"},
+                "version": {"enum": ["1.0", "1.1"]},
+                "skipServerCertificateValidation": {"type": "boolean"},
+            },
+        },
+    }
+    return {
+        "Problem": {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+            },
+        },
+        "ValidationRequest": {
+            "type": "object",
+            "required": ["entries"],
+            "properties": {"entries": {"type": "array", "minItems": 1, "items": entry_input}, **settings},
+        },
+        "FileValidationRequest": {
+            "type": "object",
+            "required": ["inputFile"],
+            "properties": {
+                "inputFile": {
+                    "type": "string",
+                    "contentMediaType": "text/plain, text/csv, text/tab-separated-values or .xlsx",
+                },
+                "settings": {
+                    "type": "object",
+                    "properties": {
+                        **settings,
+                        "startingRow": {"type": "integer", "minimum": 0},
+                        "endingRow": {"type": "integer", "minimum": 0},
+                        "endingRowRow": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": "Alias of endingRow.",
+                        },
+                        "column": {"type": "integer", "minimum": 0},
+                        "sheet": {"type": "integer", "minimum": 0},
+                        "lineEnding": {"enum": ["Auto", "CrLf", "Cr", "Lf"]},
+                        "delimiter": {"type": "string", "minLength": 1, "maxLength": 1},
+                    },
+                },
+            },
+        },
+        "Overview": {
+            "type": "object",
+            "required": [
+                "id",
+                "status",
+                "noOfEntries",
+                "submittedOn",
+                "createdOn",
+                "clientIP",
+                "owner",
+                "quality",
+                "deduplication",
+                "retention",
+            ],
+            "properties": {
+                "id": {"type": "string", "format": "uuid"},
+                "status": {"enum": ["InProgress", "Completed"]},
+                "noOfEntries": {"type": "integer"},
+                "submittedOn": _DATE_TIME,
+                "createdOn": _DATE_TIME,
+                "completedOn": _DATE_TIME,
+                "clientIP": {"type": "string"},
+                "owner": {"type": "string"},
+                "quality": {"type": "string"},
+                "deduplication": {"type": "string"},
+                "retention": _TIMESPAN,
+                "priority": {"type": ["integer", "null"]},
+                "name": _STRING_OR_NULL,
+                "progress": {
+                    "type": "object",
+                    "properties": {"percentage": {"type": "number"}, "estimatedTimeRemaining": _TIMESPAN},
+                },
+            },
+        },
+        "Entry": {
+            "type": "object",
+            "required": ["index", "inputData", "classification", "status", "completedOn"],
+            "properties": {
+                "index": {"type": "integer"},
+                "inputData": {"type": "string"},
+                "classification": {"enum": ["Deliverable", "Risky", "Undeliverable", "Unknown"]},
+                "status": {"type": "string"},
+                "emailAddress": _STRING_OR_NULL,
+                "emailAddressLocalPart": _STRING_OR_NULL,
+                "emailAddressDomainPart": _STRING_OR_NULL,
+                "asciiEmailAddressDomainPart": _STRING_OR_NULL,
+                "hasInternationalMailboxName": {"type": "boolean"},
+                "hasInternationalDomainName": {"type": "boolean"},
+                "isDisposableEmailAddress": {"type": "boolean"},
+                "isRoleAccount": {"type": "boolean"},
+                "isFreeEmailAddress": {"type": "boolean"},
+                "syntaxFailureIndex": {"type": "integer"},
+                "duplicateOf": {"type": "integer"},
+                "custom": {"type": "string"},
+                "suggestions": {"type": "array", "items": {"type": "string"}},
+                "completedOn": _DATE_TIME,
+            },
+        },
+        "Meta": {
+            "type": "object",
+            "required": ["isTruncated"],
+            "properties": {"cursor": {"type": "string"}, "isTruncated": {"type": "boolean"}},
+        },
+        "EntryPage": _page("Entry"),
+        "OverviewPage": _page("Overview"),
+        "Job": {
+            "type": "object",
+            "required": ["overview"],
+            "properties": {"overview": _ref("Overview"), "entries": _ref("EntryPage")},
+        },
+        "Balance": {
+            "type": "object",
+            "properties": {
+                "creditPacks": {"type": "number"},
+                "freeCredits": {"type": ["number", "null"]},
+                "freeCreditsResetIn": {"type": ["string", "null"]},
+            },
+        },
+        "DailyUsagePage": {
+            "type": "object",
+            "properties": {
+                "meta": _ref("Meta"),
+                "data": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "date": {"type": "string", "format": "date"},
+                            "creditPacks": {"type": "number"},
+                            "freeCredits": {"type": "number"},
+                        },
+                    },
+                },
+            },
+        },
+        "V1Error": {
+            "type": "object",
+            "properties": {"status": {"type": "integer"}, "message": {"type": "string"}},
+        },
+        "V1ValidationRequest": {
+            "type": "object",
+            "required": ["entries"],
+            "properties": {
+                "entries": {"type": "array", "minItems": 1, "items": entry_input},
+                "quality": {"type": "string"},
+                "priority": {"type": "integer", "minimum": 0, "maximum": 255},
+                "deduplication": {"type": "string"},
+            },
+        },
+        "V1Snapshot": {
+            "type": "object",
+            "properties": {
+                "uniqueID": {"type": "string"},
+                "engineVersion": {"type": "string"},
+                "submittedOn": _DATE_TIME,
+                "completedOn": _DATE_TIME,
+                "priority": {"type": "integer"},
+                "progress": {"type": "object"},
+                "entries": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+        "V1Balance": {
+            "type": "object",
+            "properties": {
+                "credits": {"type": "number"},
+                "freeCredits": {"type": ["number", "null"]},
+                "freeCreditsResetIn": {"type": ["string", "null"]},
+            },
+        },
+    }
+
+
+def _page(item: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["meta", "data"],
+        "properties": {"meta": _ref("Meta"), "data": {"type": "array", "items": _ref(item)}},
+    }
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Verifalia-compatible email verification API",
+            "version": version("verifalia-server"),
+            "description": "Verifalia API v1.4 and v2.x (any /vX.Y prefix from v2.0 up).",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"basic": []}, {"bearer": []}],
+        "paths": {**_v1_paths(), **_v2_paths(), **_service_paths()},
+        "components": {
+            "securitySchemes": {
+                "basic": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": "Sub-account SID and auth token.",
+                },
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            },
+            "schemas": _schemas(),
+        },
+    }
+
+
+async def serve(request: web.Request) -> web.Response:
+    """Serve the OpenAPI document."""
+    del request
+    return web.Response(body=orjson.dumps(document()), content_type=_JSON)
+
+
+def setup(app: web.Application) -> None:
+    """Add `GET /openapi.json`."""
+    app.router.add_get("/openapi.json", serve, allow_head=False)

@@ -1,0 +1,255 @@
+"""Verifalia API v1.4: submit, poll and delete email validation jobs, and read the account balance."""
+
+from __future__ import annotations
+
+import uuid
+from importlib.metadata import version
+from typing import Any
+
+import asyncpg
+import json5
+import orjson
+from aiohttp import web
+
+from verifalia_server.api.auth import require
+from verifalia_server.api.errors import ApiError, error_for_status
+from verifalia_server.api.keys import EVENTS_KEY, POOL_KEY, SETTINGS_KEY, SNAPSHOT_CACHE_KEY
+from verifalia_server.api.middleware import CLIENT_IP_KEY
+from verifalia_server.api.submission import (
+    Submission,
+    bad_request,
+    parse_entries,
+    parse_priority,
+    parse_quality,
+    submit,
+)
+from verifalia_server.api.wire import estimated_remaining_seconds, iso_datetime, timespan
+from verifalia_server.engine.statuses import Status, v1_shorthands, v1_status
+from verifalia_server.store.credits import get_balance
+from verifalia_server.store.entries import ENTRY_FIELDS, iter_entries, list_entries
+from verifalia_server.store.jobs import DeleteOutcome, Job, delete_job, get_job
+
+PREFIX = "/v1.4"
+ENGINE_VERSION = f"verifalia-server {version('verifalia-server')}"
+NORMAL_PRIORITY = 127
+_STREAM_CHUNK = 5000
+_RELAXED_JSON_MAX_BYTES = 1024 * 1024
+_DEDUPLICATION = {"off": "Off", "safe": "Safe"}
+# v1.4 shows no suggestions and no evidence.
+V1_ENTRY_FIELDS = tuple(name for name in ENTRY_FIELDS if name not in ("suggestions", "evidence"))
+
+
+def _v1_status_fields(status: Status) -> dict[str, Any]:
+    spelled = v1_status(status)
+    return {"status": spelled.value, **v1_shorthands(spelled)}
+
+
+# Precomputed per status: the v1.4 spelling and its shorthand booleans.
+_STATUS_FIELDS: dict[str, dict[str, Any]] = {status.value: _v1_status_fields(status) for status in Status}
+
+
+def entry_json(row: asyncpg.Record) -> dict[str, Any]:
+    """One completed entry as the v1.4 snapshot shows it."""
+    entry: dict[str, Any] = {"inputData": row["input_data"]}
+    if row["custom"] is not None:
+        entry["custom"] = row["custom"]
+    completed_on = row["completed_on"]
+    entry.update(
+        completedOn=None if completed_on is None else iso_datetime(completed_on),
+        emailAddress=row["email_address"],
+        asciiEmailAddressDomainPart=row["ascii_domain_part"],
+        emailAddressLocalPart=row["local_part"],
+        emailAddressDomainPart=row["domain_part"],
+        hasInternationalDomainName=row["has_international_domain_name"],
+        hasInternationalMailboxName=row["has_international_mailbox_name"],
+        isDisposableEmailAddress=row["is_disposable"],
+        isFreeEmailAddress=row["is_free"],
+        isRoleAccount=row["is_role"],
+        syntaxFailureIndex=row["syntax_failure_index"],
+    )
+    if row["duplicate_of"] is not None:
+        entry["duplicateOf"] = row["duplicate_of"]
+    entry.update(_STATUS_FIELDS[row["status"]])
+    return entry
+
+
+def snapshot_header(job: Job) -> dict[str, Any]:
+    """The job-level fields of a v1.4 snapshot."""
+    header: dict[str, Any] = {
+        "uniqueID": str(job.id),
+        "engineVersion": ENGINE_VERSION,
+        "submittedOn": iso_datetime(job.submitted_on),
+    }
+    if job.completed_on is not None:
+        header["completedOn"] = iso_datetime(job.completed_on)
+    if job.priority is not None and job.priority != NORMAL_PRIORITY:
+        header["priority"] = job.priority
+    progress: dict[str, Any] = {
+        "noOfTotalEntries": job.no_of_entries,
+        "noOfCompletedEntries": job.no_of_completed,
+    }
+    if not job.is_completed:
+        remaining = estimated_remaining_seconds(
+            job.no_of_entries, job.no_of_completed, job.submitted_on, job.now
+        )
+        if remaining is not None:
+            progress["estimatedRemainingTime"] = timespan(remaining)
+    header["progress"] = progress
+    return header
+
+
+def _location(request: web.Request, job: Job) -> str:
+    return str(request.url.with_path(f"{PREFIX}/email-validations/{job.id}").with_query(None))
+
+
+async def _respond(
+    request: web.Request, job: Job, headers: dict[str, str] | None = None
+) -> web.StreamResponse:
+    """202 with the progress while in progress; 200 with every entry once complete (large ones streamed)."""
+    header = snapshot_header(job)
+    if not job.is_completed:
+        return web.Response(
+            status=202, body=orjson.dumps(header), content_type="application/json", headers=headers
+        )
+    if job.no_of_entries > _STREAM_CHUNK:
+        return await _stream(request, job, header, headers)
+    cache = request.app[SNAPSHOT_CACHE_KEY]
+    body = cache.get(job.id)
+    if body is None:
+        rows = await list_entries(request.app[POOL_KEY], job.id)
+        body = orjson.dumps({**header, "entries": [entry_json(row) for row in rows]})
+        cache.put(job.id, body)
+    return web.Response(body=body, content_type="application/json", headers=headers)
+
+
+async def _stream(
+    request: web.Request, job: Job, header: dict[str, Any], headers: dict[str, str] | None
+) -> web.StreamResponse:
+    """Write a large snapshot in chunks, so memory stays flat whatever the job size."""
+    response = web.StreamResponse(status=200, headers=headers)
+    response.content_type = "application/json"
+    response.charset = "utf-8"
+    await response.prepare(request)
+    await response.write(orjson.dumps(header)[:-1] + b',"entries":[')
+    first = True
+    async for rows in iter_entries(request.app[POOL_KEY], job.id, _STREAM_CHUNK, V1_ENTRY_FIELDS):
+        chunk = orjson.dumps([entry_json(row) for row in rows])[1:-1]
+        await response.write(chunk if first else b"," + chunk)
+        first = False
+    await response.write(b"]}")
+    await response.write_eof()
+    return response
+
+
+def _job_id(request: web.Request) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.match_info["unique_id"])
+    except ValueError:
+        raise error_for_status(404, "No email validation job has this unique ID.") from None
+
+
+async def _load_job(request: web.Request, account_id: int) -> Job:
+    job = await get_job(request.app[POOL_KEY], account_id, _job_id(request))
+    if job is None:
+        raise error_for_status(404, "No email validation job has this unique ID.")
+    if job.is_gone:
+        raise error_for_status(410, "This email validation job has been deleted or has expired.")
+    return job
+
+
+def _parse_body(raw: bytes) -> dict[str, Any]:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        # The docs' own examples use JavaScript object syntax (unquoted keys, single quotes); that slower
+        # parser only gets hand-written-sized bodies.
+        if len(raw) > _RELAXED_JSON_MAX_BYTES:
+            raise bad_request("The request body is not valid JSON.") from None
+        try:
+            body = json5.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise bad_request("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise bad_request("The request body must be a JSON object with an 'entries' array.")
+    return body
+
+
+def _submission(body: dict[str, Any], max_entries: int) -> Submission:
+    entries = parse_entries(body.get("entries"), max_entries)
+    deduplication = body.get("deduplication")
+    if deduplication is not None and (
+        not isinstance(deduplication, str) or deduplication.lower() not in _DEDUPLICATION
+    ):
+        raise bad_request("'deduplication' must be one of off, safe.")
+    return Submission(
+        entries=entries,
+        quality=parse_quality(body.get("quality")),
+        priority=parse_priority(body.get("priority")),
+        deduplication="Off" if deduplication is None else _DEDUPLICATION[deduplication.lower()],
+    )
+
+
+async def submit_validation(request: web.Request) -> web.StreamResponse:
+    """`POST /v1.4/email-validations`."""
+    principal = await require(request, "submit")
+    settings = request.app[SETTINGS_KEY]
+    submission = _submission(_parse_body(await request.read()), settings.max_entries_per_job)
+    pool = request.app[POOL_KEY]
+    job = await submit(
+        pool,
+        settings,
+        account_id=principal.account_id,
+        owner=principal.sid,
+        client_ip=request[CLIENT_IP_KEY],
+        submission=submission,
+    )
+    if settings.v1_submit_wait > 0 and await request.app[EVENTS_KEY].wait_completed(
+        job.id, settings.v1_submit_wait
+    ):
+        job = await get_job(pool, principal.account_id, job.id) or job
+    return await _respond(request, job, {"Location": _location(request, job)})
+
+
+async def get_validation(request: web.Request) -> web.StreamResponse:
+    """`GET /v1.4/email-validations/{uniqueID}`."""
+    principal = await require(request, "read")
+    return await _respond(request, await _load_job(request, principal.account_id))
+
+
+async def delete_validation(request: web.Request) -> web.Response:
+    """`DELETE /v1.4/email-validations/{uniqueID}`: 200, 410 when already gone, 406 while in progress."""
+    principal = await require(request, "delete")
+    outcome = await delete_job(request.app[POOL_KEY], principal.account_id, _job_id(request))
+    if outcome is DeleteOutcome.NOT_FOUND:
+        raise error_for_status(404, "No email validation job has this unique ID.")
+    if outcome is DeleteOutcome.GONE:
+        raise error_for_status(410, "This email validation job has already been deleted or has expired.")
+    if outcome is DeleteOutcome.IN_PROGRESS:
+        raise ApiError(406, "Not Acceptable", "The email validation job is still in progress.")
+    return web.Response(status=200)
+
+
+async def account_balance(request: web.Request) -> web.Response:
+    """`GET /v1.4/account-balance`."""
+    principal = await require(request, "credits")
+    balance = await get_balance(request.app[POOL_KEY], principal.account_id)
+    return web.Response(
+        body=orjson.dumps(
+            {
+                "credits": float(balance.credit_packs),
+                "freeCredits": None if balance.free_credits is None else float(balance.free_credits),
+                "freeCreditsResetIn": None
+                if balance.free_credits_reset_in is None
+                else timespan(balance.free_credits_reset_in.total_seconds()),
+            }
+        ),
+        content_type="application/json",
+    )
+
+
+def setup(app: web.Application) -> None:
+    """Add the v1.4 routes."""
+    app.router.add_post(f"{PREFIX}/email-validations", submit_validation)
+    app.router.add_get(f"{PREFIX}/email-validations/{{unique_id}}", get_validation)
+    app.router.add_delete(f"{PREFIX}/email-validations/{{unique_id}}", delete_validation)
+    app.router.add_get(f"{PREFIX}/account-balance", account_balance)

@@ -1,0 +1,38 @@
+"""`POST /auth/tokens`: exchange a SID and auth token for a signed bearer token (JWT).
+
+The body is read as JSON whatever its Content-Type (some SDKs send `text/plain`). The token is valid for
+`VERIFALIA_TOKEN_TTL_SECONDS`; a disabled sub-account's tokens stop working at once.
+"""
+
+from __future__ import annotations
+
+import orjson
+from aiohttp import web
+
+from verifalia_server.api import tokens
+from verifalia_server.api.auth import jwt_secret, unauthorized
+from verifalia_server.api.keys import POOL_KEY
+from verifalia_server.api.v2.jobs import json_response
+from verifalia_server.api.v2.query import bad_request
+from verifalia_server.api.v2.settings import V2_SETTINGS_KEY
+from verifalia_server.store.accounts import get_subaccount, token_matches
+
+
+async def issue_token(request: web.Request) -> web.Response:
+    """Answer `{"accessToken": "<jwt>"}` for valid credentials, 401 otherwise."""
+    try:
+        body = orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
+        raise bad_request("The request body must be a JSON object with 'username' and 'password'.") from None
+    if not isinstance(body, dict):
+        raise bad_request("The request body must be a JSON object with 'username' and 'password'.")
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise bad_request("'username' and 'password' must be strings.")
+    sub_account = await get_subaccount(request.app[POOL_KEY], username)
+    if sub_account is None or not token_matches(sub_account, password):
+        raise unauthorized("Invalid username or password.")
+    if sub_account.disabled:
+        raise unauthorized("This sub-account is disabled.")
+    ttl = request.app[V2_SETTINGS_KEY].token_ttl_seconds
+    return json_response({"accessToken": tokens.issue(sub_account.sid, await jwt_secret(request), ttl)})

@@ -1,0 +1,78 @@
+"""Credit routes: `GET /credits/balance` and `GET /credits/daily-usage`.
+
+Daily usage lists only days with usage, oldest first, filtered by `date=YYYY-MM-DD` or `date:since` /
+`date:until` (inclusive UTC days, first page only; cursors carry them). Without `cursor` and `limit`
+every matching day comes in one page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from aiohttp import web
+
+from verifalia_server.api.auth import require
+from verifalia_server.api.keys import POOL_KEY
+from verifalia_server.api.v2 import serializers
+from verifalia_server.api.v2.jobs import json_response
+from verifalia_server.api.v2.query import bad_request, date_range, encode_cursor, paging
+from verifalia_server.api.v2.settings import V2_SETTINGS_KEY
+from verifalia_server.store.credits import daily_usage, get_balance
+
+
+async def balance(request: web.Request) -> web.Response:
+    """The account's credit packs and free daily credits."""
+    principal = await require(request, "credits")
+    return json_response(serializers.balance(await get_balance(request.app[POOL_KEY], principal.account_id)))
+
+
+async def usage(request: web.Request) -> web.Response:
+    """The credits consumed per day."""
+    principal = await require(request, "credits")
+    page = paging(request.query, request.app[V2_SETTINGS_KEY].max_page_size)
+    if page.cursor is None:
+        since, until = date_range(request.query, "date")
+        limit = page.limit
+        after = None
+    else:
+        since, until = _day(page.cursor, "s"), _day(page.cursor, "u")
+        limit = page.limit or page.cursor.get("n")
+        after = _day(page.cursor, "f" if page.backward else "l")
+        if after is None or not (limit is None or isinstance(limit, int)):
+            raise bad_request("The cursor is not a daily usage cursor.")
+    days = await daily_usage(
+        request.app[POOL_KEY],
+        principal.account_id,
+        since=since,
+        until=until,
+        after=after,
+        limit=None if limit is None else limit + 1,
+        descending=page.backward,
+    )
+    truncated = limit is not None and len(days) > limit
+    days = days[:limit]
+    if page.backward:
+        days.reverse()
+    meta: dict[str, Any] = {"isTruncated": truncated}
+    if days:
+        meta["cursor"] = encode_cursor(
+            {
+                "s": None if since is None else since.isoformat(),
+                "u": None if until is None else until.isoformat(),
+                "n": limit,
+                "f": days[0].day.isoformat(),
+                "l": days[-1].day.isoformat(),
+            }
+        )
+    return json_response({"meta": meta, "data": [serializers.daily_usage(day) for day in days]})
+
+
+def _day(cursor: dict[str, Any], key: str) -> dt.date | None:
+    value = cursor.get(key)
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise bad_request("The cursor is not a daily usage cursor.") from None

@@ -1,0 +1,138 @@
+"""Job routes: submit (`POST /email-validations`), get, overview and delete one job.
+
+Every job response is 200 when the job is Completed and 202 otherwise; `waitTime` holds the request
+until the job completes (on any node) or the wait ends. Unknown ids answer 404, deleted or expired jobs
+410: the SDKs read both as "no such job".
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from verifalia_server.api.auth import Principal, require
+from verifalia_server.api.errors import ApiError
+from verifalia_server.api.keys import EVENTS_KEY, POOL_KEY, SETTINGS_KEY
+from verifalia_server.api.middleware import CLIENT_IP_KEY
+from verifalia_server.api.submission import submit as store_submission
+from verifalia_server.api.v2 import serializers
+from verifalia_server.api.v2.pages import entries_page
+from verifalia_server.api.v2.query import Paging
+from verifalia_server.api.v2.requests import read_submission
+from verifalia_server.api.v2.settings import V2_SETTINGS_KEY
+from verifalia_server.api.v2.waiting import wait_seconds
+from verifalia_server.store.jobs import DeleteOutcome, Job, delete_job, get_job
+
+_FIRST_PAGE = Paging(cursor=None, backward=False, limit=None)
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """A JSON success response (`application/json`, never `application/problem+json`)."""
+    return web.Response(
+        body=orjson.dumps(body),
+        status=status,
+        content_type="application/json",
+        charset="utf-8",
+        headers=headers,
+    )
+
+
+async def submit(request: web.Request) -> web.Response:
+    """Create a job from JSON entries or an uploaded file, then wait up to `waitTime` for it."""
+    principal = await require(request, "submit")
+    settings = request.app[SETTINGS_KEY]
+    wait = wait_seconds(request.query, request.headers.get("User-Agent", ""))
+    submission = await read_submission(
+        request,
+        max_entries=settings.max_entries_per_job,
+        max_body_bytes=settings.max_body_bytes,
+        allow_private_callbacks=request.app[V2_SETTINGS_KEY].allow_private_callbacks,
+    )
+    job = await store_submission(
+        request.app[POOL_KEY],
+        settings,
+        account_id=principal.account_id,
+        owner=principal.sid,
+        client_ip=request.get(CLIENT_IP_KEY) or request.remote or "0.0.0.0",
+        submission=submission,
+    )
+    return await _job_response(request, principal, job, wait, with_entries=True)
+
+
+async def get(request: web.Request) -> web.Response:
+    """Return a job (with its first entries page once completed), waiting up to `waitTime`."""
+    principal = await require(request, "read")
+    job = await load_job(request, principal)
+    wait = wait_seconds(request.query, request.headers.get("User-Agent", ""))
+    return await _job_response(request, principal, job, wait, with_entries=True)
+
+
+async def overview(request: web.Request) -> web.Response:
+    """Return a job's bare overview, waiting up to `waitTime`."""
+    principal = await require(request, "read")
+    job = await load_job(request, principal)
+    wait = wait_seconds(request.query, request.headers.get("User-Agent", ""))
+    return await _job_response(request, principal, job, wait, with_entries=False)
+
+
+async def delete(request: web.Request) -> web.Response:
+    """Delete a job (stopping it if still in progress): 200, or 410 when already gone."""
+    principal = await require(request, "delete")
+    job_id = parse_job_id(request)
+    outcome = await delete_job(request.app[POOL_KEY], principal.account_id, job_id, allow_in_progress=True)
+    if outcome is DeleteOutcome.NOT_FOUND:
+        raise _not_found(job_id)
+    if outcome is DeleteOutcome.GONE:
+        raise _gone(job_id)
+    return json_response({})
+
+
+def parse_job_id(request: web.Request) -> uuid.UUID:
+    """The job id of the path; 404 when it is not a job id at all."""
+    text = request.match_info["id"]
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise ApiError(404, "Not Found", f"No email validation job has the id {text!r}.") from None
+
+
+async def load_job(request: web.Request, principal: Principal) -> Job:
+    """The caller's job named by the path; 404 when unknown (or another account's), 410 when gone."""
+    job_id = parse_job_id(request)
+    job = await get_job(request.app[POOL_KEY], principal.account_id, job_id)
+    if job is None:
+        raise _not_found(job_id)
+    if job.is_gone:
+        raise _gone(job_id)
+    return job
+
+
+async def _job_response(
+    request: web.Request, principal: Principal, job: Job, wait: float, *, with_entries: bool
+) -> web.Response:
+    pool = request.app[POOL_KEY]
+    if not job.is_completed and wait > 0:
+        await request.app[EVENTS_KEY].wait_completed(job.id, wait)
+        reloaded = await get_job(pool, principal.account_id, job.id)
+        if reloaded is None or reloaded.is_gone:
+            raise _gone(job.id)
+        job = reloaded
+    body = serializers.overview(job)
+    if not job.is_completed:
+        location = f"/{request.match_info['version']}/email-validations/{job.id}"
+        return json_response(body if not with_entries else {"overview": body}, 202, {"Location": location})
+    if not with_entries:
+        return json_response(body)
+    page = await entries_page(pool, job.id, _FIRST_PAGE, default_limit=request.app[V2_SETTINGS_KEY].page_size)
+    return json_response({"overview": body, "entries": page})
+
+
+def _not_found(job_id: uuid.UUID) -> ApiError:
+    return ApiError(404, "Not Found", f"No email validation job has the id {job_id}.")
+
+
+def _gone(job_id: uuid.UUID) -> ApiError:
+    return ApiError(410, "Gone", f"The email validation job {job_id} has been deleted or has expired.")

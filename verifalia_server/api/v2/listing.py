@@ -1,0 +1,112 @@
+"""`GET /email-validations`: the caller's jobs as overviews, filtered, sorted and paged.
+
+Filters (first page only; cursors carry them): `createdOn=YYYY-MM-DD` or `createdOn:since` /
+`createdOn:until` (inclusive UTC days), `status` / `status:exclude` (job statuses; deleted and expired jobs
+are left out unless asked for), `owner`, `sort=createdOn|-createdOn`. Without `cursor` and `limit` every
+matching job comes in one page with `isTruncated: false`, so clients that re-send the first request never
+loop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from verifalia_server.api.auth import require
+from verifalia_server.api.keys import POOL_KEY
+from verifalia_server.api.v2 import serializers
+from verifalia_server.api.v2.jobs import json_response
+from verifalia_server.api.v2.query import bad_request, date_range, encode_cursor, name_list, paging
+from verifalia_server.api.v2.settings import V2_SETTINGS_KEY
+from verifalia_server.store.jobs import Job, JobStatus, list_jobs
+
+_JOB_STATUSES = frozenset(status.value for status in JobStatus)
+_GONE = [JobStatus.DELETED.value, JobStatus.EXPIRED.value]
+_SORTS = {"createdOn": False, "-createdOn": True}
+
+
+async def list_validations(request: web.Request) -> web.Response:
+    """List the account's jobs."""
+    principal = await require(request, "read")
+    page = paging(request.query, request.app[V2_SETTINGS_KEY].max_page_size)
+    filters = _filters(request.query) if page.cursor is None else _cursor_filters(page.cursor)
+    limit = page.limit or filters.get("n")
+    descending: bool = filters["d"]
+    after: tuple[dt.datetime, uuid.UUID] | None = None
+    if page.cursor is not None:
+        after = _key(page.cursor, "f" if page.backward else "l")
+    jobs = await list_jobs(
+        request.app[POOL_KEY],
+        principal.account_id,
+        created_since=_instant(filters["a"]),
+        created_until=_instant(filters["u"]),
+        statuses=filters["s"],
+        statuses_exclude=filters["x"],
+        owner=filters["o"],
+        descending=descending != page.backward,
+        after=after,
+        limit=None if limit is None else limit + 1,
+    )
+    truncated = limit is not None and len(jobs) > limit
+    jobs = jobs[:limit]
+    if page.backward:
+        jobs.reverse()
+    meta: dict[str, Any] = {"isTruncated": truncated}
+    if jobs:
+        meta["cursor"] = encode_cursor(
+            {**filters, "n": limit, "f": _job_key(jobs[0]), "l": _job_key(jobs[-1])}
+        )
+    return json_response({"meta": meta, "data": [serializers.overview(job) for job in jobs]})
+
+
+def _filters(query: Any) -> dict[str, Any]:
+    since, until = date_range(query, "createdOn")
+    statuses = name_list(query, "status", _JOB_STATUSES)
+    excluded = name_list(query, "status:exclude", _JOB_STATUSES)
+    if statuses is None and excluded is None:
+        excluded = _GONE
+    sort = query.get("sort", "createdOn")
+    if sort not in _SORTS:
+        raise bad_request(f"The 'sort' parameter must be createdOn or -createdOn, got {sort!r}.")
+    return {
+        "a": None if since is None else since.isoformat(),
+        "u": None if until is None else (until + dt.timedelta(days=1)).isoformat(),
+        "s": statuses,
+        "x": excluded,
+        "o": query.get("owner") or None,
+        "d": _SORTS[sort],
+    }
+
+
+def _cursor_filters(cursor: dict[str, Any]) -> dict[str, Any]:
+    try:
+        filters = {key: cursor[key] for key in ("a", "u", "s", "x", "o", "d", "n")}
+        _instant(filters["a"])
+        _instant(filters["u"])
+    except (KeyError, TypeError, ValueError):
+        raise bad_request("The cursor is not a job listing cursor.") from None
+    if not isinstance(filters["d"], bool):
+        raise bad_request("The cursor is not a job listing cursor.")
+    return filters
+
+
+def _instant(day: str | None) -> dt.datetime | None:
+    """The start (00:00 UTC) of a day given as YYYY-MM-DD."""
+    if day is None:
+        return None
+    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(), dt.UTC)
+
+
+def _job_key(job: Job) -> list[str]:
+    return [job.created_on.isoformat(), str(job.id)]
+
+
+def _key(cursor: dict[str, Any], field: str) -> tuple[dt.datetime, uuid.UUID]:
+    try:
+        created_on, job_id = cursor[field]
+        return dt.datetime.fromisoformat(created_on), uuid.UUID(job_id)
+    except (KeyError, TypeError, ValueError):
+        raise bad_request("The cursor is not a job listing cursor.") from None

@@ -1,0 +1,212 @@
+"""`serve` (one API node), `cluster` (database + api-1 + api-2) and `migrate` subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from verifalia_server.engine.config import EngineConfig
+from verifalia_server.settings import ServiceSettings
+from verifalia_server.store.accounts import create_account
+from verifalia_server.store.database import connect, create_pool, database_url
+from verifalia_server.store.migrations import apply_migrations
+
+_log = logging.getLogger("verifalia_server")
+_STOP_TIMEOUT = 15.0
+DEMO_CREDITS = Decimal(10_000)
+DEMO_FREE_DAILY_CREDITS = Decimal(100)
+
+
+def configure_logging() -> None:
+    """Log to stderr at VERIFALIA_LOG_LEVEL (default INFO)."""
+    logging.basicConfig(
+        level=os.environ.get("VERIFALIA_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `serve`, `cluster` and `migrate` subcommands."""
+    serve = commands.add_parser(
+        "serve", help="run one API node against DATABASE_URL (or the embedded database)"
+    )
+    serve.add_argument(
+        "--node-id", default=None, help="node name in logs and leases (default VERIFALIA_NODE_ID)"
+    )
+    serve.add_argument(
+        "--host", default=None, help="address to listen on (default VERIFALIA_HOST or 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=None, help="port to listen on (default VERIFALIA_PORT or 8081)"
+    )
+    serve.add_argument("--tls-cert", default=None, help="PEM certificate chain: serve HTTPS")
+    serve.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
+    serve.set_defaults(handler=_serve)
+
+    cluster = commands.add_parser("cluster", help="run the database, api-1 and api-2 until Ctrl-C")
+    cluster.add_argument("--host", default="127.0.0.1", help="address the nodes listen on")
+    cluster.add_argument(
+        "--base-port", type=int, default=8081, help="api-1 listens here, api-2 on the next port"
+    )
+    cluster.set_defaults(handler=_cluster)
+
+    migrate = commands.add_parser("migrate", help="apply the database migrations and exit")
+    migrate.set_defaults(handler=_migrate)
+
+
+def _tls_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise SystemExit("--tls-cert and --tls-key go together")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def _serve(args: argparse.Namespace) -> int:
+    configure_logging()
+    settings = ServiceSettings.from_env(os.environ)
+    settings = dataclasses.replace(
+        settings,
+        node_id=args.node_id or settings.node_id,
+        host=args.host or settings.host,
+        port=settings.port if args.port is None else args.port,
+    )
+    tls = _tls_context(args.tls_cert, args.tls_key)
+    engine_config = EngineConfig.from_env(os.environ)
+    with database_url(settings.database_url, settings.data_dir) as url:
+        asyncio.run(_run_node(url, settings, engine_config, tls))
+    return 0
+
+
+async def _run_node(
+    url: str, settings: ServiceSettings, engine_config: EngineConfig, tls: ssl.SSLContext | None
+) -> None:
+    # Imported here: the other subcommands need neither the web application nor the engine.
+    from verifalia_server.api.app import create_app
+
+    await apply_migrations(url, settings.migrations_dir)
+    pool = await create_pool(url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    app = create_app(dataclasses.replace(settings, database_url=url), pool, engine_config)
+    runner = web.AppRunner(app, access_log=None)
+    try:
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port, ssl_context=tls)
+        await site.start()
+        scheme = "https" if tls else "http"
+        _log.info("%s listening on %s://%s:%d", settings.node_id, scheme, settings.host, settings.port)
+        await stop.wait()
+        _log.info("%s stopping", settings.node_id)
+    finally:
+        await runner.cleanup()
+        await pool.close()
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    configure_logging()
+    settings = ServiceSettings.from_env(os.environ)
+    with database_url(settings.database_url, settings.data_dir) as url:
+        applied = asyncio.run(apply_migrations(url, settings.migrations_dir))
+    print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+    return 0
+
+
+async def _prepare_database(url: str, settings: ServiceSettings) -> tuple[str, str] | None:
+    """Apply the migrations; on a database without accounts, create the demo account (return SID, token)."""
+    await apply_migrations(url, settings.migrations_dir)
+    connection = await connect(url)
+    try:
+        if await connection.fetchval("SELECT EXISTS (SELECT 1 FROM accounts)"):
+            return None
+    finally:
+        await connection.close()
+    pool = await create_pool(url, min_size=1, max_size=1)
+    try:
+        _account, credentials = await create_account(
+            pool, "demo", credits=DEMO_CREDITS, free_daily_credits=DEMO_FREE_DAILY_CREDITS
+        )
+    finally:
+        await pool.close()
+    return credentials.sid, credentials.token
+
+
+def _print_demo_banner(sid: str, token: str, ports: list[int], host: str) -> None:
+    rule = "=" * 72
+    print(
+        f"\n{rule}\n  Demo account created"
+        f" ({DEMO_CREDITS} credits, {DEMO_FREE_DAILY_CREDITS} free credits a day)\n"
+        f"  Sub-account SID : {sid}\n  Auth token      : {token}\n"
+        "  The token is shown only now; keep it.\n"
+        f"  Try: curl -u {sid}:{token} http://{host}:{ports[0]}/v1.4/account-balance\n{rule}\n",
+        flush=True,
+    )
+
+
+def _cluster(args: argparse.Namespace) -> int:
+    configure_logging()
+    settings = ServiceSettings.from_env(os.environ)
+    ports = [args.base_port, args.base_port + 1]
+    stop_requested = False
+
+    def request_stop(_signum: int, _frame: Any) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    with database_url(settings.database_url, settings.data_dir) as url:
+        demo = asyncio.run(_prepare_database(url, settings))
+        if demo is not None:
+            _print_demo_banner(*demo, ports, args.host)
+        nodes = [_start_node(f"api-{number}", args.host, port, url) for number, port in enumerate(ports, 1)]
+        status = 0
+        try:
+            while not stop_requested:
+                exited = [node for node in nodes if node.poll() is not None]
+                if exited:
+                    _log.error("a node exited with status %s; stopping the cluster", exited[0].returncode)
+                    status = 1
+                    break
+                time.sleep(0.2)
+        finally:
+            _stop_nodes(nodes)
+    _log.info("cluster stopped")
+    return status
+
+
+def _start_node(node_id: str, host: str, port: int, url: str) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "verifalia_server", "serve", "--node-id", node_id, "--host", host]
+    environ = {**os.environ, "DATABASE_URL": url}
+    # Each node ignores the terminal's Ctrl-C; the cluster stops it with SIGTERM, in order.
+    return subprocess.Popen([*command, "--port", str(port)], env=environ, start_new_session=True)
+
+
+def _stop_nodes(nodes: list[subprocess.Popen[bytes]]) -> None:
+    for node in nodes:
+        if node.poll() is None:
+            node.terminate()
+    deadline = time.monotonic() + _STOP_TIMEOUT
+    for node in nodes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            node.wait(max(0.1, deadline - time.monotonic()))
+        if node.poll() is None:
+            node.kill()
+            node.wait()

@@ -1,0 +1,124 @@
+"""Service settings (database, HTTP, limits, credits, scheduler), read from environment variables."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from verifalia_server.engine.config import ConfigError
+from verifalia_server.engine.verdict import Quality
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSettings:
+    """Every knob of the HTTP service, the store and the scheduler."""
+
+    database_url: str | None = None
+    data_dir: Path = Path("var")
+    migrations_dir: Path = Path(__file__).resolve().parent.parent / "migrations"
+    node_id: str = "api-1"
+    host: str = "127.0.0.1"
+    port: int = 8081
+    pool_min_size: int = 2
+    pool_max_size: int = 10
+    max_concurrent_requests_per_ip: int = 5
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    max_body_bytes: int = 64 * _MIB
+    snapshot_cache_bytes: int = 64 * _MIB
+    max_entries_per_job: int = 1_000_000
+    retention_days: float = 30.0
+    jwt_secret: str | None = None
+    credits_per_entry: Mapping[Quality, float] = field(
+        default_factory=lambda: {Quality.STANDARD: 1.0, Quality.HIGH: 2.0, Quality.EXTREME: 4.0}
+    )
+    v1_submit_wait: float = 0.5
+    scheduler_enabled: bool = True
+    lease_seconds: float = 120.0
+    batch_size: int = 500
+    batches_in_flight: int = 4
+    poll_seconds: float = 1.0
+    sweep_seconds: float = 60.0
+
+    @property
+    def retention_seconds(self) -> float:
+        """The default retention of completed jobs, in seconds."""
+        return self.retention_days * 86_400.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> ServiceSettings:
+        """Build the settings from an environment mapping, defaults filling the gaps."""
+        defaults = cls()
+        credits = dict(defaults.credits_per_entry)
+        for quality in Quality:
+            credits[quality] = _number(environ, f"VERIFALIA_CREDITS_{quality.name}", credits[quality])
+        data_dir = Path(environ.get("VERIFALIA_DATA_DIR", "") or defaults.data_dir)
+        migrations_dir = Path(environ.get("VERIFALIA_MIGRATIONS_DIR", "") or defaults.migrations_dir)
+        return cls(
+            database_url=environ.get("DATABASE_URL") or None,
+            data_dir=data_dir,
+            migrations_dir=migrations_dir,
+            node_id=environ.get("VERIFALIA_NODE_ID", "") or defaults.node_id,
+            host=environ.get("VERIFALIA_HOST", "") or defaults.host,
+            port=_integer(environ, "VERIFALIA_PORT", defaults.port),
+            pool_min_size=_integer(environ, "VERIFALIA_POOL_MIN_SIZE", defaults.pool_min_size),
+            pool_max_size=_integer(environ, "VERIFALIA_POOL_MAX_SIZE", defaults.pool_max_size),
+            max_concurrent_requests_per_ip=_integer(
+                environ, "VERIFALIA_MAX_CONCURRENT_REQUESTS_PER_IP", defaults.max_concurrent_requests_per_ip
+            ),
+            trusted_proxies=_networks(environ.get("VERIFALIA_TRUSTED_PROXIES", "")),
+            max_body_bytes=_integer(environ, "VERIFALIA_MAX_BODY_BYTES", defaults.max_body_bytes),
+            snapshot_cache_bytes=_integer(
+                environ, "VERIFALIA_SNAPSHOT_CACHE_BYTES", defaults.snapshot_cache_bytes
+            ),
+            max_entries_per_job=_integer(
+                environ, "VERIFALIA_MAX_ENTRIES_PER_JOB", defaults.max_entries_per_job
+            ),
+            retention_days=_number(environ, "VERIFALIA_RETENTION_DAYS", defaults.retention_days),
+            jwt_secret=environ.get("VERIFALIA_JWT_SECRET") or None,
+            credits_per_entry=credits,
+            v1_submit_wait=_number(environ, "VERIFALIA_V1_SUBMIT_WAIT", defaults.v1_submit_wait),
+            scheduler_enabled=_integer(environ, "VERIFALIA_SCHEDULER", 1) != 0,
+            lease_seconds=_number(environ, "VERIFALIA_LEASE_SECONDS", defaults.lease_seconds),
+            batch_size=_integer(environ, "VERIFALIA_SCHEDULER_BATCH_SIZE", defaults.batch_size),
+            batches_in_flight=_integer(environ, "VERIFALIA_SCHEDULER_BATCHES", defaults.batches_in_flight),
+            poll_seconds=_number(environ, "VERIFALIA_SCHEDULER_POLL_SECONDS", defaults.poll_seconds),
+            sweep_seconds=_number(environ, "VERIFALIA_SWEEP_SECONDS", defaults.sweep_seconds),
+        )
+
+
+def _number(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
+def _integer(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = _number(environ, name, default)
+    if value != int(value):
+        raise ConfigError(f"{name} must be a whole number, got {environ[name]!r}")
+    return int(value)
+
+
+def _networks(raw: str) -> tuple[IPNetwork, ...]:
+    networks: list[IPNetwork] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"VERIFALIA_TRUSTED_PROXIES: {item!r} is not an IP address or CIDR") from None
+    return tuple(networks)

@@ -1,0 +1,14 @@
+"""PostgreSQL storage: pool and embedded server, migrations, accounts, credits, jobs, entries, events.
+
+Modules and their public API:
+- `database`: `start_embedded(pgdata) -> url`, `stop_embedded(pgdata)`, `create_pool(url)`, `connect(url)`.
+- `migrations`: `apply_migrations(url, directory) -> list[str]` (advisory-locked, idempotent).
+- `accounts`: `create_account`, `create_subaccount`, `set_subaccount_disabled`, `get_subaccount`,
+  `get_account`, `token_matches`, `add_credits`, `PERMISSIONS`.
+- `credits`: `get_balance`, `charge`, `daily_usage`, `InsufficientCredits`.
+- `jobs`: `create_job`, `get_job`, `list_jobs`, `delete_job`, `expire_jobs`, `Job`, `NewJob`, `NewEntry`.
+- `entries`: `list_entries`, `iter_entries`, `ENTRY_FIELDS`.
+- `work`: the scheduler's claims and result writes (`running_jobs`, `claim`, `record_results`).
+- `secrets`: `get_or_create(pool, name)`.
+- `events`: `JobEvents` (LISTEN job_completed / job_submitted; `wait_completed`, `subscribe`).
+"""

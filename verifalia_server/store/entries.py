@@ -1,0 +1,97 @@
+"""Reading a job's entries.
+
+API:
+- `list_entries(pool, job_id, after_index, limit, statuses_include, statuses_exclude) -> list[Record]`:
+  a page ordered by index (cursor = the last index seen; -1 or None from the start).
+- `iter_entries(pool, job_id, chunk_size) -> AsyncIterator[list[Record]]`: every entry in chunks, for
+  streaming large snapshots with flat memory.
+Each record has the columns of `ENTRY_FIELDS`; `status` is None while the entry is pending and is spelled
+in the v2 code set otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import asyncpg
+
+from verifalia_server.store.database import Pool
+
+ENTRY_FIELDS = (
+    "index",
+    "input_data",
+    "custom",
+    "status",
+    "duplicate_of",
+    "email_address",
+    "local_part",
+    "domain_part",
+    "ascii_domain_part",
+    "has_international_domain_name",
+    "has_international_mailbox_name",
+    "is_disposable",
+    "is_free",
+    "is_role",
+    "syntax_failure_index",
+    "suggestions",
+    "evidence",
+    "completed_on",
+)
+_SELECT = f"SELECT {', '.join(ENTRY_FIELDS)} FROM entries"
+
+
+async def list_entries(
+    pool: Pool[Any],
+    job_id: uuid.UUID,
+    after_index: int | None = None,
+    limit: int | None = None,
+    statuses_include: Sequence[str] | None = None,
+    statuses_exclude: Sequence[str] | None = None,
+) -> list[asyncpg.Record]:
+    """Return a page of the job's entries ordered by index."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        f"{_SELECT} WHERE job_id = $1 AND index > $2"
+        " AND ($3::text[] IS NULL OR status = ANY($3)) AND ($4::text[] IS NULL OR status IS NULL"
+        " OR status <> ALL($4)) ORDER BY index LIMIT $5",
+        job_id,
+        -1 if after_index is None else after_index,
+        None if statuses_include is None else list(statuses_include),
+        None if statuses_exclude is None else list(statuses_exclude),
+        limit,
+    )
+    return rows
+
+
+async def iter_entries(
+    pool: Pool[Any], job_id: uuid.UUID, chunk_size: int = 5000, fields: Sequence[str] = ENTRY_FIELDS
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """Yield every entry of the job, ordered by index, in chunks of at most `chunk_size`.
+
+    One read-only transaction and cursor serve the whole job (a consistent view), and the next chunk is
+    already requested while the caller handles the current one. `fields` picks columns of ENTRY_FIELDS.
+    """
+    unknown = set(fields) - set(ENTRY_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown entry fields: {sorted(unknown)}")
+    query = f"SELECT {', '.join(fields)} FROM entries WHERE job_id = $1 ORDER BY index"
+    async with pool.acquire() as connection, connection.transaction(readonly=True):
+        cursor = await connection.cursor(query, job_id)
+        pending = asyncio.ensure_future(cursor.fetch(chunk_size))
+        try:
+            while True:
+                rows = await pending
+                if not rows:
+                    return
+                pending = asyncio.ensure_future(cursor.fetch(chunk_size))
+                yield rows
+        finally:
+            if not pending.done():
+                pending.cancel()
+                with contextlib.suppress(
+                    asyncio.CancelledError, asyncpg.PostgresError, asyncpg.InterfaceError
+                ):
+                    await pending

@@ -1,0 +1,214 @@
+"""The scheduler's side of the store: runnable jobs, leased claims and lease-guarded result writes.
+
+API:
+- `runnable_jobs(pool) -> list[RunnableJob]`: jobs in progress with at least one claimable entry
+  (pending, due, and not leased or with an expired lease).
+- `claim(pool, job_id, owner, lease_seconds, limit) -> list[Claim]`: leases up to `limit` claimable
+  entries with `FOR UPDATE SKIP LOCKED`, so nodes never claim the same entry at once.
+- `extend_leases(pool, owner, claims, lease_seconds) -> int`: keeps a long batch's entries leased.
+- `record_results(pool, owner, outcomes) -> list[UUID]`: one transaction writes final results and
+  reschedules temporary ones, only for entries still leased by `owner` (so each entry gets exactly one
+  result), releases the leases, advances job counters, completes finished jobs and NOTIFYs
+  `job_completed`; returns the ids of the jobs it completed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from verifalia_server.store.database import Pool
+from verifalia_server.store.jobs import COMPLETED_CHANNEL
+
+_CLAIMABLE = (
+    "e.status IS NULL AND (e.retry_at IS NULL OR e.retry_at <= now())"
+    " AND (e.lease_until IS NULL OR e.lease_until < now())"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RunnableJob:
+    """A job with entries ready to be claimed."""
+
+    id: uuid.UUID
+    account_id: int
+    priority: int | None
+    quality: str
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A leased entry to verify."""
+
+    job_id: uuid.UUID
+    index: int
+    input_data: str
+    domain: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntryResult:
+    """The final result of one entry."""
+
+    index: int
+    status: str
+    email_address: str | None = None
+    local_part: str | None = None
+    domain_part: str | None = None
+    ascii_domain_part: str | None = None
+    has_international_domain_name: bool = False
+    has_international_mailbox_name: bool = False
+    is_disposable: bool = False
+    is_free: bool = False
+    is_role: bool = False
+    syntax_failure_index: int | None = None
+    suggestions: tuple[str, ...] = ()
+    evidence: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """A temporary outcome: the entry goes back to the pool, due again after `delay` seconds."""
+
+    index: int
+    delay: float
+
+
+@dataclass
+class JobOutcomes:
+    """What one batch produced for one job."""
+
+    results: list[EntryResult] = field(default_factory=list)
+    retries: list[Retry] = field(default_factory=list)
+
+
+async def runnable_jobs(pool: Pool[Any]) -> list[RunnableJob]:
+    """Return the jobs in progress that have claimable entries."""
+    rows = await pool.fetch(
+        "SELECT j.id, j.account_id, j.priority, j.quality FROM jobs j WHERE j.status = 'InProgress'"
+        f" AND EXISTS (SELECT 1 FROM entries e WHERE e.job_id = j.id AND {_CLAIMABLE})"
+    )
+    return [RunnableJob(row["id"], row["account_id"], row["priority"], row["quality"]) for row in rows]
+
+
+async def claim(
+    pool: Pool[Any], job_id: uuid.UUID, owner: str, lease_seconds: float, limit: int
+) -> list[Claim]:
+    """Lease up to `limit` claimable entries of a job, lowest index first."""
+    rows = await pool.fetch(
+        "UPDATE entries AS t SET lease_owner = $2, lease_until = now() + make_interval(secs => $3)"
+        " FROM (SELECT e.job_id, e.index FROM entries e"
+        f" WHERE e.job_id = $1 AND {_CLAIMABLE} ORDER BY e.index LIMIT $4 FOR UPDATE SKIP LOCKED) AS c"
+        " WHERE t.job_id = c.job_id AND t.index = c.index"
+        " RETURNING t.index, t.input_data, t.domain, t.attempt",
+        job_id,
+        owner,
+        lease_seconds,
+        limit,
+    )
+    return [Claim(job_id, row["index"], row["input_data"], row["domain"], row["attempt"]) for row in rows]
+
+
+async def extend_leases(
+    pool: Pool[Any], owner: str, claims: Mapping[uuid.UUID, Sequence[int]], lease_seconds: float
+) -> int:
+    """Push back the expiry of entries `owner` still holds; return how many it still holds."""
+    extended = 0
+    for job_id, indexes in claims.items():
+        status = await pool.execute(
+            "UPDATE entries SET lease_until = now() + make_interval(secs => $4)"
+            " WHERE job_id = $1 AND index = ANY($2::int[]) AND lease_owner = $3 AND status IS NULL",
+            job_id,
+            list(indexes),
+            owner,
+            lease_seconds,
+        )
+        extended += int(status.split()[-1])
+    return extended
+
+
+_WRITE_RESULTS = """
+UPDATE entries AS e SET
+    status = r.status, email_address = r.email_address, local_part = r.local_part,
+    domain_part = r.domain_part, ascii_domain_part = r.ascii_domain_part,
+    has_international_domain_name = r.idn, has_international_mailbox_name = r.imn,
+    is_disposable = r.disposable, is_free = r.free, is_role = r.role,
+    syntax_failure_index = r.syntax_index,
+    suggestions = ARRAY(SELECT jsonb_array_elements_text(r.suggestions::jsonb)),
+    evidence = r.evidence::jsonb, completed_on = now(),
+    lease_owner = NULL, lease_until = NULL, retry_at = NULL
+FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[], $10::bool[],
+            $11::bool[], $12::bool[], $13::bool[], $14::int[], $15::text[], $16::text[])
+     AS r(index, status, email_address, local_part, domain_part, ascii_domain_part, idn, imn,
+          disposable, free, role, syntax_index, suggestions, evidence)
+WHERE e.job_id = $1 AND e.index = r.index AND e.lease_owner = $2 AND e.status IS NULL
+"""
+
+_WRITE_RETRIES = """
+UPDATE entries AS e SET attempt = e.attempt + 1, retry_at = now() + make_interval(secs => r.delay),
+    lease_owner = NULL, lease_until = NULL
+FROM unnest($3::int[], $4::float8[]) AS r(index, delay)
+WHERE e.job_id = $1 AND e.index = r.index AND e.lease_owner = $2 AND e.status IS NULL
+"""
+
+_ADVANCE_JOB = """
+UPDATE jobs SET
+    no_of_completed = no_of_completed + $2,
+    status = CASE WHEN no_of_completed + $2 >= no_of_entries THEN 'Completed' ELSE status END,
+    completed_on = CASE WHEN no_of_completed + $2 >= no_of_entries THEN now() ELSE completed_on END,
+    expires_at = CASE WHEN no_of_completed + $2 >= no_of_entries THEN now() + retention ELSE expires_at END
+WHERE id = $1 AND status = 'InProgress'
+RETURNING status
+"""
+
+
+def _columns(results: Sequence[EntryResult]) -> list[list[Any]]:
+    return [
+        [r.index for r in results],
+        [r.status for r in results],
+        [r.email_address for r in results],
+        [r.local_part for r in results],
+        [r.domain_part for r in results],
+        [r.ascii_domain_part for r in results],
+        [r.has_international_domain_name for r in results],
+        [r.has_international_mailbox_name for r in results],
+        [r.is_disposable for r in results],
+        [r.is_free for r in results],
+        [r.is_role for r in results],
+        [r.syntax_failure_index for r in results],
+        [orjson.dumps(list(r.suggestions)).decode() for r in results],
+        [None if r.evidence is None else orjson.dumps(r.evidence).decode() for r in results],
+    ]
+
+
+async def record_results(
+    pool: Pool[Any], owner: str, outcomes: Mapping[uuid.UUID, JobOutcomes]
+) -> list[uuid.UUID]:
+    """Write a batch's results and retries in one transaction; return the ids of jobs it completed."""
+    completed: list[uuid.UUID] = []
+    async with pool.acquire() as connection, connection.transaction():
+        for job_id in sorted(outcomes):
+            outcome = outcomes[job_id]
+            written = 0
+            if outcome.results:
+                status = await connection.execute(_WRITE_RESULTS, job_id, owner, *_columns(outcome.results))
+                written = int(status.split()[-1])
+            if outcome.retries:
+                await connection.execute(
+                    _WRITE_RETRIES,
+                    job_id,
+                    owner,
+                    [retry.index for retry in outcome.retries],
+                    [retry.delay for retry in outcome.retries],
+                )
+            if written:
+                job_status = await connection.fetchval(_ADVANCE_JOB, job_id, written)
+                if job_status == "Completed":
+                    await connection.execute("SELECT pg_notify($1, $2)", COMPLETED_CHANNEL, str(job_id))
+                    completed.append(job_id)
+    return completed
