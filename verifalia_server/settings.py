@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from verifalia_server.engine.config import ConfigError
 from verifalia_server.engine.verdict import Quality
-
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+from verifalia_server.environment import IPNetwork as IPNetwork
+from verifalia_server.environment import flag, integer, networks, number
 
 _MIB = 1024 * 1024
 
@@ -56,7 +54,7 @@ class ServiceSettings:
         defaults = cls()
         credits = dict(defaults.credits_per_entry)
         for quality in Quality:
-            credits[quality] = _number(environ, f"VERIFALIA_CREDITS_{quality.name}", credits[quality])
+            credits[quality] = number(environ, f"VERIFALIA_CREDITS_{quality.name}", credits[quality])
         data_dir = Path(environ.get("VERIFALIA_DATA_DIR", "") or defaults.data_dir)
         migrations_dir = Path(environ.get("VERIFALIA_MIGRATIONS_DIR", "") or defaults.migrations_dir)
         return cls(
@@ -65,60 +63,28 @@ class ServiceSettings:
             migrations_dir=migrations_dir,
             node_id=environ.get("VERIFALIA_NODE_ID", "") or defaults.node_id,
             host=environ.get("VERIFALIA_HOST", "") or defaults.host,
-            port=_integer(environ, "VERIFALIA_PORT", defaults.port),
-            pool_min_size=_integer(environ, "VERIFALIA_POOL_MIN_SIZE", defaults.pool_min_size),
-            pool_max_size=_integer(environ, "VERIFALIA_POOL_MAX_SIZE", defaults.pool_max_size),
-            max_concurrent_requests_per_ip=_integer(
+            port=integer(environ, "VERIFALIA_PORT", defaults.port),
+            pool_min_size=integer(environ, "VERIFALIA_POOL_MIN_SIZE", defaults.pool_min_size),
+            pool_max_size=integer(environ, "VERIFALIA_POOL_MAX_SIZE", defaults.pool_max_size),
+            max_concurrent_requests_per_ip=integer(
                 environ, "VERIFALIA_MAX_CONCURRENT_REQUESTS_PER_IP", defaults.max_concurrent_requests_per_ip
             ),
-            trusted_proxies=_networks(environ.get("VERIFALIA_TRUSTED_PROXIES", "")),
-            max_body_bytes=_integer(environ, "VERIFALIA_MAX_BODY_BYTES", defaults.max_body_bytes),
-            snapshot_cache_bytes=_integer(
+            trusted_proxies=networks(environ, "VERIFALIA_TRUSTED_PROXIES"),
+            max_body_bytes=integer(environ, "VERIFALIA_MAX_BODY_BYTES", defaults.max_body_bytes),
+            snapshot_cache_bytes=integer(
                 environ, "VERIFALIA_SNAPSHOT_CACHE_BYTES", defaults.snapshot_cache_bytes
             ),
-            max_entries_per_job=_integer(
+            max_entries_per_job=integer(
                 environ, "VERIFALIA_MAX_ENTRIES_PER_JOB", defaults.max_entries_per_job
             ),
-            retention_days=_number(environ, "VERIFALIA_RETENTION_DAYS", defaults.retention_days),
+            retention_days=number(environ, "VERIFALIA_RETENTION_DAYS", defaults.retention_days),
             jwt_secret=environ.get("VERIFALIA_JWT_SECRET") or None,
             credits_per_entry=credits,
-            v1_submit_wait=_number(environ, "VERIFALIA_V1_SUBMIT_WAIT", defaults.v1_submit_wait),
-            scheduler_enabled=_integer(environ, "VERIFALIA_SCHEDULER", 1) != 0,
-            lease_seconds=_number(environ, "VERIFALIA_LEASE_SECONDS", defaults.lease_seconds),
-            batch_size=_integer(environ, "VERIFALIA_SCHEDULER_BATCH_SIZE", defaults.batch_size),
-            batches_in_flight=_integer(environ, "VERIFALIA_SCHEDULER_BATCHES", defaults.batches_in_flight),
-            poll_seconds=_number(environ, "VERIFALIA_SCHEDULER_POLL_SECONDS", defaults.poll_seconds),
-            sweep_seconds=_number(environ, "VERIFALIA_SWEEP_SECONDS", defaults.sweep_seconds),
+            v1_submit_wait=number(environ, "VERIFALIA_V1_SUBMIT_WAIT", defaults.v1_submit_wait),
+            scheduler_enabled=flag(environ, "VERIFALIA_SCHEDULER", defaults.scheduler_enabled),
+            lease_seconds=number(environ, "VERIFALIA_LEASE_SECONDS", defaults.lease_seconds),
+            batch_size=integer(environ, "VERIFALIA_SCHEDULER_BATCH_SIZE", defaults.batch_size),
+            batches_in_flight=integer(environ, "VERIFALIA_SCHEDULER_BATCHES", defaults.batches_in_flight),
+            poll_seconds=number(environ, "VERIFALIA_SCHEDULER_POLL_SECONDS", defaults.poll_seconds),
+            sweep_seconds=number(environ, "VERIFALIA_SWEEP_SECONDS", defaults.sweep_seconds),
         )
-
-
-def _number(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name} must not be negative, got {raw!r}")
-    return value
-
-
-def _integer(environ: Mapping[str, str], name: str, default: int) -> int:
-    value = _number(environ, name, default)
-    if value != int(value):
-        raise ConfigError(f"{name} must be a whole number, got {environ[name]!r}")
-    return int(value)
-
-
-def _networks(raw: str) -> tuple[IPNetwork, ...]:
-    networks: list[IPNetwork] = []
-    for item in (part.strip() for part in raw.split(",")):
-        if not item:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            raise ConfigError(f"VERIFALIA_TRUSTED_PROXIES: {item!r} is not an IP address or CIDR") from None
-    return tuple(networks)

@@ -62,6 +62,17 @@ def test_every_variable_is_read() -> None:
     }
 
 
+def test_retry_delays_left_unset_keep_their_defaults() -> None:
+    defaults = EngineConfig().retry_delays
+    config = EngineConfig.from_env({"VERIFALIA_RETRY_DELAYS_HIGH": "5"})
+
+    assert config.retry_delays == {
+        Quality.STANDARD: defaults[Quality.STANDARD],
+        Quality.HIGH: (5.0,),
+        Quality.EXTREME: defaults[Quality.EXTREME],
+    }
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -69,6 +80,8 @@ def test_every_variable_is_read() -> None:
         ("VERIFALIA_DNS_SERVERS", "127.0.0.1:port"),
         ("VERIFALIA_DNS_TIMEOUT", "soon"),
         ("VERIFALIA_SMTP_PORT", "-25"),
+        ("VERIFALIA_SMTP_PORT", "25.5"),
+        ("VERIFALIA_SMTP_SESSIONS_TOTAL", "many"),
         ("VERIFALIA_ALLOW_PRIVATE_MX", "maybe"),
         ("VERIFALIA_RETRY_DELAYS_HIGH", "60,five"),
         ("VERIFALIA_RETRY_DELAYS_EXTREME", "60,-1"),

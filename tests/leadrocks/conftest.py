@@ -10,12 +10,10 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-from aiohttp.test_utils import TestServer
 
 from tests.mailfarm.farm import MailFarm
 from tests.support.database import create_test_account
-from verifalia_server.api.app import create_app
-from verifalia_server.engine.config import EngineConfig
+from tests.support.nodes import in_process_nodes
 from verifalia_server.settings import ServiceSettings
 from verifalia_server.store import apps
 
@@ -120,37 +118,26 @@ async def start_node(
 
     Keyword arguments set `VERIFALIA_LEADROCKS_*` variables (`VERIFY_TIMEOUT="1"`) or `scheduler_enabled`.
     """
-    servers: list[TestServer] = []
-    sessions: list[aiohttp.ClientSession] = []
+    async with in_process_nodes(pool, mail_farm) as serve:
 
-    async def start(scheduler_enabled: bool = True, **leadrocks: str) -> LeadRocksNode:
-        environ = {
-            **TEST_ENVIRON,
-            **{f"VERIFALIA_LEADROCKS_{name}": value for name, value in leadrocks.items()},
-        }
-        for name, value in environ.items():
-            monkeypatch.setenv(name, value)
-        settings = ServiceSettings(
-            database_url=database_url,
-            poll_seconds=0.05,
-            v1_submit_wait=0.0,
-            scheduler_enabled=scheduler_enabled,
-            max_concurrent_requests_per_ip=50,
-        )
-        server = TestServer(
-            create_app(settings, pool, EngineConfig.from_env(mail_farm.engine_environ())), host="127.0.0.1"
-        )
-        await server.start_server()
-        servers.append(server)
-        session = aiohttp.ClientSession()
-        sessions.append(session)
-        return LeadRocksNode(str(server.make_url("")).rstrip("/"), session, pool)
+        async def start(scheduler_enabled: bool = True, **leadrocks: str) -> LeadRocksNode:
+            environ = {
+                **TEST_ENVIRON,
+                **{f"VERIFALIA_LEADROCKS_{name}": value for name, value in leadrocks.items()},
+            }
+            for name, value in environ.items():
+                monkeypatch.setenv(name, value)
+            settings = ServiceSettings(
+                database_url=database_url,
+                poll_seconds=0.05,
+                v1_submit_wait=0.0,
+                scheduler_enabled=scheduler_enabled,
+                max_concurrent_requests_per_ip=50,
+            )
+            url, session = await serve(settings)
+            return LeadRocksNode(url, session, pool)
 
-    yield start
-    for session in sessions:
-        await session.close()
-    for server in servers:
-        await server.close()
+        yield start
 
 
 @pytest.fixture

@@ -48,6 +48,13 @@ async def credits_of(node: LeadRocksNode, token: str) -> int:
     return credits
 
 
+async def assert_nothing_stored(node: LeadRocksNode, token: str, credits: int) -> None:
+    """No job and no list exist, and the balance is still `credits`."""
+    assert await node.pool.fetchval("SELECT count(*) FROM jobs") == 0
+    assert await node.pool.fetchval("SELECT count(*) FROM leadrocks_lists") == 0
+    assert await credits_of(node, token) == credits
+
+
 async def test_a_list_comes_back_with_every_row_and_column_and_its_results(
     node: LeadRocksNode, app_token: AppToken
 ) -> None:
@@ -176,6 +183,31 @@ async def test_a_list_the_balance_cannot_cover_is_refused_and_stores_nothing(
         403,
         failed(103, "You have exhausted your credits, please add additional credits to continue"),
     )
-    assert await pool.fetchval("SELECT count(*) FROM leadrocks_lists") == 0
-    assert await pool.fetchval("SELECT count(*) FROM jobs") == 0
-    assert await credits_of(node, app.token) == 1
+    await assert_nothing_stored(node, app.token, credits=1)
+
+
+async def test_a_list_that_cannot_be_stored_leaves_no_job_and_no_charge(
+    node: LeadRocksNode, pool: asyncpg.Pool[Any]
+) -> None:
+    app = await create_app_token(pool, credits=10)
+    # The database refuses the list record, a failure after the job has been created and charged.
+    await pool.execute(
+        "CREATE FUNCTION refuse_list() RETURNS trigger LANGUAGE plpgsql"
+        " AS $$ BEGIN RAISE EXCEPTION 'list refused'; END; $$"
+    )
+    await pool.execute(
+        "CREATE TRIGGER refuse_list BEFORE INSERT ON leadrocks_lists"
+        " FOR EACH ROW EXECUTE FUNCTION refuse_list()"
+    )
+    content = b"email\nalice@postfix.mailfarm.net\n"
+    assert await submit(node, app.token, content) == (
+        500,
+        failed(102, "Internal server error, try again later"),
+    )
+    await assert_nothing_stored(node, app.token, credits=10)
+
+    await pool.execute("DROP TRIGGER refuse_list ON leadrocks_lists")
+    status, body = await submit(node, app.token, content)
+    assert status == 200, body
+    assert await pool.fetchval("SELECT count(*) FROM jobs") == 1
+    assert await credits_of(node, app.token) == 9

@@ -81,6 +81,12 @@ async def test_plain_output_and_errors(database_url: str, pool: asyncpg.Pool[Any
     assert status == 0
     assert "token: " in stdout
     assert "name: site" in stdout
+    assert "max_concurrent_lists: -" in stdout.splitlines()
+    status, stdout, _ = await cli(database_url, "list", "--account", str(account.account_id))
+    assert status == 0
+    [line] = stdout.splitlines()
+    assert line.startswith("app_id: ")
+    assert f"  account_id: {account.account_id}  name: site  enabled: True  max_concurrent_lists: -" in line
     status, _, stderr = await cli(database_url, "create", "--account", "999999", "--name", "x")
     assert (status, stderr.strip()) == (1, "error: no account 999999")
     status, _, stderr = await cli(database_url, "disable", "--app", "999999")

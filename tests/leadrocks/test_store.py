@@ -83,7 +83,8 @@ async def test_lists_follow_their_job(pool: asyncpg.Pool[Any]) -> None:
     app, _ = await apps.create_app(pool, account.account_id, "crm")
     job = await _job(pool, account.account_id, ["a@example.org", "b@example.org"])
     new_list = lists.NewList(account.account_id, app.id, job.id, "in.csv", "email", b"email\na\nb\n", 2)
-    list_id = await lists.insert_list(pool, new_list)
+    async with pool.acquire() as connection, connection.transaction():
+        list_id = await lists.insert_list(connection, new_list)
     assert lists.LIST_ID_MIN <= list_id <= lists.LIST_ID_MAX
     assert len(str(list_id)) == 16
     assert await lists.count_active_lists(pool, app.id) == 1

@@ -10,12 +10,11 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-from aiohttp.test_utils import TestServer
 
 from tests.mailfarm.farm import MailFarm
-from tests.support.database import TestAccount, create_test_account
-from verifalia_server.api.app import create_app
-from verifalia_server.engine.config import EngineConfig
+from tests.support.database import TestAccount
+from tests.support.nodes import basic_auth as basic_auth
+from tests.support.nodes import in_process_nodes
 from verifalia_server.settings import ServiceSettings
 
 NodeFactory = Callable[..., Awaitable["Node"]]
@@ -35,11 +34,6 @@ class Node:
         return basic_auth(account.sid, account.token)
 
 
-def basic_auth(sid: str, token: str) -> dict[str, str]:
-    """The Authorization header of HTTP Basic credentials."""
-    return {"Authorization": aiohttp.encode_basic_auth(sid, token)}
-
-
 def service_settings(database_url: str, **overrides: Any) -> ServiceSettings:
     """Settings with short scheduler delays for tests."""
     base = ServiceSettings(
@@ -57,36 +51,20 @@ async def start_node(
     database_url: str, pool: asyncpg.Pool[Any], mail_farm: MailFarm
 ) -> AsyncIterator[NodeFactory]:
     """Start in-process nodes (settings overridable) against the test database and the mail farm."""
-    servers: list[TestServer] = []
-    sessions: list[aiohttp.ClientSession] = []
+    async with in_process_nodes(pool, mail_farm) as serve:
 
-    async def start(**overrides: Any) -> Node:
-        settings = service_settings(database_url, **overrides)
-        engine_config = EngineConfig.from_env(mail_farm.engine_environ())
-        server = TestServer(create_app(settings, pool, engine_config), host="127.0.0.1")
-        await server.start_server()
-        servers.append(server)
-        session = aiohttp.ClientSession()
-        sessions.append(session)
-        return Node(str(server.make_url("")).rstrip("/"), session, pool, settings)
+        async def start(**overrides: Any) -> Node:
+            settings = service_settings(database_url, **overrides)
+            url, session = await serve(settings)
+            return Node(url, session, pool, settings)
 
-    yield start
-    for session in sessions:
-        await session.close()
-    for server in servers:
-        await server.close()
+        yield start
 
 
 @pytest.fixture
 async def node(start_node: NodeFactory) -> Node:
     """One node with the test settings."""
     return await start_node()
-
-
-@pytest.fixture
-async def account(pool: asyncpg.Pool[Any]) -> TestAccount:
-    """An account with plenty of credits."""
-    return await create_test_account(pool)
 
 
 async def wait_for_completion(

@@ -17,6 +17,7 @@ import pytest
 
 from tests.service.conftest import basic_auth
 from tests.support.cluster import free_port
+from verifalia_server.store.accounts import PERMISSIONS
 from verifalia_server.store.database import embedded_running, start_embedded, stop_embedded
 
 pytestmark = pytest.mark.timeout(180)
@@ -99,6 +100,11 @@ async def test_accounts_commands_manage_accounts_subaccounts_and_credits(
     )
     assert status == 1
     assert "no account 999999" in stderr
+
+    status, stdout, stderr = await run_cli("accounts", "create", "--name", "plain", environ=environ)
+    assert status == 0, stderr
+    assert "name: plain" in stdout.splitlines()
+    assert f"permissions: {','.join(PERMISSIONS)}" in stdout.splitlines()
 
 
 async def test_the_cli_attaches_to_a_running_embedded_database_and_leaves_it_running(tmp_path: Path) -> None:

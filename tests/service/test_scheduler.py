@@ -13,33 +13,12 @@ import pytest
 from tests.mailfarm.farm import MailFarm
 from tests.service.conftest import NodeFactory
 from tests.support.database import TestAccount, create_test_account
-from verifalia_server.api.submission import Submission, SubmittedEntry, submit
-from verifalia_server.engine.verdict import Quality
-from verifalia_server.settings import ServiceSettings
+from tests.support.jobs import submit_job
+from verifalia_server.engine.statuses import Status
+from verifalia_server.engine.verdict import Verdict
 from verifalia_server.store.work import EntryResult, JobOutcomes, claim, record_results
 
 pytestmark = pytest.mark.timeout(180)
-
-
-async def make_job(
-    pool: asyncpg.Pool[Any],
-    account: TestAccount,
-    inputs: list[str],
-    *,
-    priority: int | None = None,
-    quality: Quality = Quality.STANDARD,
-) -> uuid.UUID:
-    job = await submit(
-        pool,
-        ServiceSettings(),
-        account_id=account.account_id,
-        owner=account.sid,
-        client_ip="127.0.0.1",
-        submission=Submission(
-            entries=[SubmittedEntry(text) for text in inputs], quality=quality, priority=priority
-        ),
-    )
-    return job.id
 
 
 def offline_inputs(count: int, tag: str) -> list[str]:
@@ -70,8 +49,8 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 30.0)
 async def test_a_255_job_finishes_well_before_an_equal_0_job_which_still_progresses(
     pool: asyncpg.Pool[Any], account: TestAccount, start_node: NodeFactory
 ) -> None:
-    low = await make_job(pool, account, offline_inputs(400, "low"), priority=0)
-    high = await make_job(pool, account, offline_inputs(400, "high"), priority=255)
+    low = await submit_job(pool, account, offline_inputs(400, "low"), priority=0)
+    high = await submit_job(pool, account, offline_inputs(400, "high"), priority=255)
     await start_node(batch_size=20, batches_in_flight=1)
     await wait_completed(pool, low, high)
 
@@ -88,10 +67,10 @@ async def test_one_accounts_huge_job_does_not_stall_another_accounts_small_job(
     pool: asyncpg.Pool[Any], account: TestAccount, start_node: NodeFactory
 ) -> None:
     await start_node(batch_size=50, batches_in_flight=1)
-    huge = await make_job(pool, account, offline_inputs(3000, "huge"))
+    huge = await submit_job(pool, account, offline_inputs(3000, "huge"))
     await eventually(lambda: pool.fetchval("SELECT no_of_completed > 0 FROM jobs WHERE id = $1", huge))
     other = await create_test_account(pool, name="small customer")
-    small = await make_job(pool, other, offline_inputs(20, "small"))
+    small = await submit_job(pool, other, offline_inputs(20, "small"))
     await wait_completed(pool, small)
     assert await pool.fetchval("SELECT status FROM jobs WHERE id = $1", huge) == "InProgress"
     await wait_completed(pool, huge)
@@ -101,11 +80,11 @@ async def test_greylisted_entries_are_retried_later_without_holding_a_worker(
     pool: asyncpg.Pool[Any], account: TestAccount, start_node: NodeFactory, mail_farm: MailFarm
 ) -> None:
     mail_farm.set_greylist_delay(0.1)
-    greylisted = await make_job(pool, account, ["alice@greylist.mailfarm.net"])
+    greylisted = await submit_job(pool, account, ["alice@greylist.mailfarm.net"])
     await start_node(batch_size=20, batches_in_flight=1)
     # Wait until the first pass is rescheduled, then show the only worker serves other work meanwhile.
     await eventually(lambda: pool.fetchval("SELECT attempt > 0 FROM entries WHERE job_id = $1", greylisted))
-    other = await make_job(pool, account, offline_inputs(5, "other"))
+    other = await submit_job(pool, account, offline_inputs(5, "other"))
     await wait_completed(pool, other, greylisted)
     row = await pool.fetchrow("SELECT status, attempt FROM entries WHERE job_id = $1", greylisted)
     assert row["status"] == "Success"
@@ -119,14 +98,16 @@ async def test_greylisted_entries_are_retried_later_without_holding_a_worker(
 async def test_entries_of_a_dead_lease_return_to_the_pool_and_get_exactly_one_result(
     pool: asyncpg.Pool[Any], account: TestAccount, start_node: NodeFactory
 ) -> None:
-    job_id = await make_job(pool, account, offline_inputs(30, "leased"))
+    job_id = await submit_job(pool, account, offline_inputs(30, "leased"))
     stolen = await claim(pool, job_id, "dead-node", 0.3, 30)
     assert len(stolen) == 30
     await start_node()
     await wait_completed(pool, job_id)
 
     # The dead node comes back and tries to write: its lease is gone, nothing changes.
-    late = JobOutcomes(results=[EntryResult(index=item.index, status="Success") for item in stolen])
+    late = JobOutcomes(
+        results=[EntryResult(item.index, Verdict(item.input_data, Status.SUCCESS)) for item in stolen]
+    )
     assert await record_results(pool, "dead-node", {job_id: late}) == []
     assert await pool.fetchval("SELECT no_of_completed FROM jobs WHERE id = $1", job_id) == 30
     statuses = await pool.fetch("SELECT DISTINCT status FROM entries WHERE job_id = $1", job_id)
@@ -143,7 +124,7 @@ async def test_a_batch_slower_than_the_lease_keeps_its_lease_and_is_verified_onc
     pool: asyncpg.Pool[Any], account: TestAccount, start_node: NodeFactory, mail_farm: MailFarm
 ) -> None:
     mail_farm.set_latency(0.3)
-    job_id = await make_job(pool, account, ["alice@postfix.mailfarm.net"])
+    job_id = await submit_job(pool, account, ["alice@postfix.mailfarm.net"])
     await start_node(lease_seconds=0.6)
     await start_node(lease_seconds=0.6)
     await wait_completed(pool, job_id)

@@ -12,9 +12,10 @@ import asyncpg
 import pytest
 
 from tests.support.database import TestAccount, create_test_account
-from verifalia_server.api.submission import Submission, SubmittedEntry, submit
+from tests.support.jobs import submit_job
 from verifalia_server.api.wire import estimated_remaining_seconds, timespan
-from verifalia_server.settings import ServiceSettings
+from verifalia_server.engine.statuses import Status
+from verifalia_server.engine.verdict import Verdict
 from verifalia_server.store import credits, jobs
 from verifalia_server.store.events import JobEvents
 from verifalia_server.store.jobs import COMPLETED_CHANNEL
@@ -24,20 +25,15 @@ pytestmark = pytest.mark.timeout(180)
 
 
 async def new_job(pool: asyncpg.Pool[Any], account: TestAccount, count: int = 1) -> uuid.UUID:
-    job = await submit(
-        pool,
-        ServiceSettings(),
-        account_id=account.account_id,
-        owner=account.sid,
-        client_ip="203.0.113.7",
-        submission=Submission(entries=[SubmittedEntry(f"u{index}@example.com") for index in range(count)]),
-    )
-    return job.id
+    inputs = [f"u{index}@example.com" for index in range(count)]
+    return await submit_job(pool, account, inputs, client_ip="203.0.113.7")
 
 
 async def finish(pool: asyncpg.Pool[Any], job_id: uuid.UUID) -> None:
     claimed = await claim(pool, job_id, "writer", 60, 1000)
-    results = [EntryResult(index=item.index, status="DomainDoesNotExist") for item in claimed]
+    results = [
+        EntryResult(item.index, Verdict(item.input_data, Status.DOMAIN_DOES_NOT_EXIST)) for item in claimed
+    ]
     await record_results(pool, "writer", {job_id: JobOutcomes(results=results)})
 
 

@@ -14,6 +14,8 @@ import pytest
 
 from tests.service.conftest import Node, NodeFactory, basic_auth, wait_for_completion
 from tests.support.database import TestAccount, create_test_account
+from verifalia_server.engine.statuses import Status
+from verifalia_server.engine.verdict import Verdict
 from verifalia_server.store.accounts import create_subaccount, set_subaccount_disabled
 from verifalia_server.store.work import EntryResult, JobOutcomes, claim, record_results
 
@@ -124,7 +126,9 @@ async def test_in_progress_snapshots_estimate_the_remaining_time(
     _status, headers, _snapshot = await post_job(idle, account, {"entries": inputs})
     job_id = uuid.UUID(headers["Location"].rsplit("/", 1)[1])
     claimed = await claim(idle.pool, job_id, "test-worker", 60, 4)
-    done = [EntryResult(index=item.index, status="DomainDoesNotExist") for item in claimed]
+    done = [
+        EntryResult(item.index, Verdict(item.input_data, Status.DOMAIN_DOES_NOT_EXIST)) for item in claimed
+    ]
     await record_results(idle.pool, "test-worker", {job_id: JobOutcomes(results=done)})
     async with idle.session.get(headers["Location"], headers=idle.auth(account)) as response:
         assert response.status == 202

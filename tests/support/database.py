@@ -143,3 +143,9 @@ async def create_test_account(
         pool, name, credits=Decimal(credits), free_daily_credits=Decimal(free_daily)
     )
     return TestAccount(account.id, credentials.sid, credentials.token)
+
+
+@pytest.fixture
+async def account(pool: asyncpg.Pool[Any]) -> TestAccount:
+    """An account with plenty of credits."""
+    return await create_test_account(pool)

@@ -9,12 +9,11 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-from aiohttp.test_utils import TestServer
 
 from tests.mailfarm.farm import MailFarm
 from tests.support.database import TestAccount, create_test_account
-from verifalia_server.api.app import create_app
-from verifalia_server.engine.config import EngineConfig
+from tests.support.nodes import basic_auth as basic_auth
+from tests.support.nodes import in_process_nodes
 from verifalia_server.settings import ServiceSettings
 
 PROBLEM_JSON = "application/problem+json"
@@ -42,41 +41,26 @@ class V2Node:
 NodeFactory = Callable[..., Awaitable[V2Node]]
 
 
-def basic_auth(sid: str, token: str) -> dict[str, str]:
-    """The Authorization header of HTTP Basic credentials."""
-    return {"Authorization": aiohttp.encode_basic_auth(sid, token)}
-
-
 @pytest.fixture
 async def start_v2_node(
     database_url: str, pool: asyncpg.Pool[Any], mail_farm: MailFarm, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[NodeFactory]:
     """Start in-process nodes with v2 environment overrides, each with a fresh funded account."""
-    servers: list[TestServer] = []
-    sessions: list[aiohttp.ClientSession] = []
+    async with in_process_nodes(pool, mail_farm) as serve:
 
-    async def start(
-        environ: Mapping[str, str] | None = None, account: TestAccount | None = None, **overrides: Any
-    ) -> V2Node:
-        for name, value in (environ or {}).items():
-            monkeypatch.setenv(name, value)
-        settings = dataclasses.replace(
-            ServiceSettings(database_url=database_url, poll_seconds=0.05, sweep_seconds=0.2), **overrides
-        )
-        engine_config = EngineConfig.from_env(mail_farm.engine_environ())
-        server = TestServer(create_app(settings, pool, engine_config), host="127.0.0.1")
-        await server.start_server()
-        servers.append(server)
-        session = aiohttp.ClientSession()
-        sessions.append(session)
-        owner = account or await create_test_account(pool, credits=10_000, free_daily=100)
-        return V2Node(str(server.make_url("")).rstrip("/"), session, pool, owner)
+        async def start(
+            environ: Mapping[str, str] | None = None, account: TestAccount | None = None, **overrides: Any
+        ) -> V2Node:
+            for name, value in (environ or {}).items():
+                monkeypatch.setenv(name, value)
+            settings = dataclasses.replace(
+                ServiceSettings(database_url=database_url, poll_seconds=0.05, sweep_seconds=0.2), **overrides
+            )
+            url, session = await serve(settings)
+            owner = account or await create_test_account(pool, credits=10_000, free_daily=100)
+            return V2Node(url, session, pool, owner)
 
-    yield start
-    for session in sessions:
-        await session.close()
-    for server in servers:
-        await server.close()
+        yield start
 
 
 @pytest.fixture

@@ -37,6 +37,18 @@ async def _get(node: V2Node, url: str, **headers: str) -> dict[str, Any]:
         return page
 
 
+async def _walk(node: V2Node, base: str, query: str, *moves: str) -> list[tuple[list[int], bool]]:
+    """Fetch `base?query`, then follow each move ("cursor" or "cursor:prev", optionally "&limit=N") from the
+    page before it; return every page's entry indexes and truncation flag."""
+    page = await _get(node, f"{base}?{query}")
+    seen = [([entry["index"] for entry in page["data"]], page["meta"]["isTruncated"])]
+    for move in moves:
+        key, _, extra = move.partition("&")
+        page = await _get(node, f"{base}?{key}={page['meta']['cursor']}&{extra}")
+        seen.append(([entry["index"] for entry in page["data"]], page["meta"]["isTruncated"]))
+    return seen
+
+
 async def test_pages_follow_the_cursor_to_the_end(node: V2Node) -> None:
     job_id, first = await _job(node)
     pages = [first["entries"]]
@@ -52,18 +64,10 @@ async def test_pages_follow_the_cursor_to_the_end(node: V2Node) -> None:
 async def test_previous_cursor_pages_backwards_with_literal_or_encoded_colon(node: V2Node) -> None:
     job_id, _ = await _job(node)
     base = node.v2(f"/email-validations/{job_id}/entries")
-    last = await _get(node, f"{base}?cursor=" + (await _get(node, f"{base}?limit=5"))["meta"]["cursor"])
-    assert [entry["index"] for entry in last["data"]] == [5, 6, 7]
-    cursor = last["meta"]["cursor"]
-    previous = await _get(node, f"{base}?cursor:prev={cursor}&limit=2")
-    assert [entry["index"] for entry in previous["data"]] == [3, 4]
-    assert previous["meta"]["isTruncated"] is True
-    carried = await _get(node, f"{base}?cursor%3Aprev={previous['meta']['cursor']}")
-    assert [entry["index"] for entry in carried["data"]] == [1, 2]
-    assert carried["meta"]["isTruncated"] is True
-    encoded = await _get(node, f"{base}?cursor%3Aprev={previous['meta']['cursor']}&limit=10")
-    assert [entry["index"] for entry in encoded["data"]] == [0, 1, 2]
-    assert encoded["meta"]["isTruncated"] is False
+    walked = await _walk(node, base, "limit=5", "cursor", "cursor:prev&limit=2", "cursor%3Aprev")
+    assert walked == [([0, 1, 2, 3, 4], True), ([5, 6, 7], False), ([3, 4], True), ([1, 2], True)]
+    walked = await _walk(node, base, "limit=5", "cursor", "cursor:prev&limit=2", "cursor%3Aprev&limit=10")
+    assert walked[-1] == ([0, 1, 2], False)
 
 
 async def test_status_filters_are_carried_by_the_cursor(node: V2Node) -> None:
@@ -71,16 +75,29 @@ async def test_status_filters_are_carried_by_the_cursor(node: V2Node) -> None:
     base = node.v2(f"/email-validations/{job_id}/entries")
     for key in ("status", "status:include", "status%3Ainclude"):
         page = await _get(node, f"{base}?{key}=MailboxDoesNotExist,Success&limit=2")
-        assert [entry["index"] for entry in page["data"]] == [0, 1]
         rest = await _get(node, f"{base}?cursor={page['meta']['cursor']}")
-        assert [entry["index"] for entry in rest["data"]] == [2, 5]
-        assert {entry["status"] for entry in page["data"] + rest["data"]} <= {
-            "Success",
-            "MailboxDoesNotExist",
-        }
-    excluded = await _get(node, f"{base}?status:exclude=Success,MailboxDoesNotExist&limit=10")
-    assert [entry["index"] for entry in excluded["data"]] == [3, 4, 7]
-    assert excluded["meta"]["isTruncated"] is False
+        entries = page["data"] + rest["data"]
+        assert [entry["index"] for entry in entries] == [0, 1, 2, 5]
+        assert {entry["status"] for entry in entries} <= {"Success", "MailboxDoesNotExist"}
+    excluded = await _walk(node, base, "status:exclude=Success,MailboxDoesNotExist&limit=10")
+    assert excluded == [([3, 4, 7], False)]
+
+
+async def test_previous_cursor_keeps_the_status_filters(node: V2Node) -> None:
+    job_id, _ = await _job(node)
+    base = node.v2(f"/email-validations/{job_id}/entries")
+    included = await _walk(
+        node,
+        base,
+        "status=MailboxDoesNotExist,Success&limit=2",
+        "cursor",
+        "cursor",
+        "cursor:prev",
+        "cursor:prev",
+    )
+    assert included == [([0, 1], True), ([2, 5], True), ([6], False), ([2, 5], True), ([0, 1], False)]
+    excluded = await _walk(node, base, "status:exclude=Success&limit=3", "cursor", "cursor:prev")
+    assert excluded == [([1, 3, 4], True), ([6, 7], False), ([1, 3, 4], False)]
 
 
 async def test_bad_paging_parameters_are_400(node: V2Node) -> None:

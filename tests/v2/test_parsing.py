@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from verifalia_server.api.errors import ApiError
 from verifalia_server.api.v2.query import (
+    cut_page,
     date_range,
     decode_cursor,
     encode_cursor,
@@ -98,6 +99,20 @@ def test_paging_reads_either_cursor_and_clamps_the_limit() -> None:
     assert backward.backward
     assert backward.cursor == {"l": 4}
     assert paging({}, 100).cursor is None
+
+
+def test_cut_page_trims_orders_and_points_its_cursor_at_the_ends() -> None:
+    page, meta = cut_page([7, 6, 5], 2, True, {"s": "x"}, lambda row: row * 10)
+    assert page == [6, 7]
+    assert meta["isTruncated"] is True
+    assert decode_cursor(meta["cursor"], "cursor") == {"s": "x", "n": 2, "f": 60, "l": 70}
+    page, meta = cut_page([1, 2], 2, False, {}, lambda row: row)
+    assert (page, meta["isTruncated"]) == ([1, 2], False)
+    page, meta = cut_page([1, 2, 3], None, False, {"n": 5}, lambda row: row)
+    assert page == [1, 2, 3]
+    assert meta["isTruncated"] is False
+    assert decode_cursor(meta["cursor"], "cursor") == {"n": None, "f": 1, "l": 3}
+    assert cut_page([], 3, True, {}, lambda row: row) == ([], {"isTruncated": False})
 
 
 def test_status_filters_and_date_ranges() -> None:

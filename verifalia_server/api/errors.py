@@ -1,8 +1,9 @@
 """API errors and their rendering, in the style of the surface the request was made to.
 
 - `/v1.4/...` (Verifalia v1.4): `{"status": <http status>, "message": "<detail>"}`.
-- `/v1/...` (LeadRocks): `{"status": "failed", "error": {"code": <leadrocks_code or http status>,
-  "message": "<detail>"}}`.
+- `/v1/...` (LeadRocks): `{"status": "failed", "error": {"code": <leadrocks_code>, "message": "<detail>"}}`;
+  an error without a LeadRocks code answers the LeadRocks code and message closest to its HTTP status
+  (`verifalia_server.api.leadrocks.errors.code_for_status`).
 - everything else (Verifalia v2.x, /health): RFC 9457 problem details, `application/problem+json`,
   `{"type", "title", "status", "detail"}`.
 """
@@ -50,14 +51,24 @@ def error_for_status(
     return ApiError(status, phrase, detail or phrase, headers=headers)
 
 
+def _leadrocks_error(error: ApiError) -> dict[str, object]:
+    """The LeadRocks `error` object: the error's own code, else the code closest to its HTTP status."""
+    if error.leadrocks_code is not None:
+        return {"code": error.leadrocks_code, "message": error.detail}
+    # Imported on use: the LeadRocks package imports this module for ApiError.
+    from verifalia_server.api.leadrocks.errors import MESSAGES, code_for_status
+
+    code = code_for_status(error.status)
+    return {"code": int(code), "message": MESSAGES[code]}
+
+
 def render_error(path: str, error: ApiError) -> web.Response:
     """Render an error in the style of the API surface that `path` belongs to."""
     if _V1_4.match(path):
         body = {"status": error.status, "message": error.detail}
         content_type = "application/json"
     elif _LEADROCKS.match(path):
-        code = error.status if error.leadrocks_code is None else error.leadrocks_code
-        body = {"status": "failed", "error": {"code": code, "message": error.detail}}
+        body = {"status": "failed", "error": _leadrocks_error(error)}
         content_type = "application/json"
     else:
         # RFC 9457 §3.1: members of a problem details object.

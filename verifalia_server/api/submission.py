@@ -2,7 +2,8 @@
 
 `parse_entries` validates the raw `entries` array; `submit` marks duplicates (`engine.syntax.dedup_key`,
 never a false duplicate: only syntactically valid addresses are compared), prices the job (duplicates are
-free), and stores it in one transaction (402 when the balance cannot cover it, and nothing is stored).
+free), and stores it in one transaction, its own or one the caller has open (402 when the balance cannot
+cover it, and nothing is stored).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
+
+import asyncpg
 
 from verifalia_server.api.errors import ApiError
 from verifalia_server.engine.syntax import ParsedAddress, dedup_key, parse_address
@@ -152,8 +155,12 @@ async def submit(
     owner: str,
     client_ip: str,
     submission: Submission,
+    connection: asyncpg.Connection[Any] | None = None,
 ) -> Job:
-    """Store a job for the account (entries, duplicates, credits); raise 402 when it cannot be paid."""
+    """Store a job for the account (entries, duplicates, credits); raise 402 when it cannot be paid.
+
+    With `connection`, the job is stored inside the caller's open transaction on it.
+    """
     if submission.deduplication not in DEDUPLICATION_MODES:
         raise bad_request("'deduplication' must be one of Off, Safe, Relaxed.")
     entries = _new_entries(submission.entries, submission.deduplication)
@@ -170,7 +177,9 @@ async def submit(
         source=submission.source,
     )
     try:
-        return await create_job(pool, new_job, entries, job_cost(settings, submission.quality, entries))
+        return await create_job(
+            pool, new_job, entries, job_cost(settings, submission.quality, entries), connection=connection
+        )
     except InsufficientCredits as error:
         raise ApiError(
             402,

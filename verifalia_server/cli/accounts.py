@@ -6,22 +6,13 @@ The LeadRocks apps of an account are managed under `accounts app` (see `cli.apps
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
-import sys
-from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import orjson
-
 from verifalia_server.cli import apps
-from verifalia_server.settings import ServiceSettings
+from verifalia_server.cli.common import Action, Handler, Subcommands, add_command, add_group, database_handler
 from verifalia_server.store import accounts
-from verifalia_server.store.database import Pool, create_pool, database_url
-from verifalia_server.store.migrations import apply_migrations
-
-Action = Callable[["Pool[Any]", argparse.Namespace], Awaitable[dict[str, Any]]]
+from verifalia_server.store.database import Pool
 
 
 def _credits(text: str) -> Decimal:
@@ -38,21 +29,21 @@ def _permissions(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Subcommands) -> None:
     """Add the `accounts` subcommand tree."""
-    parser = commands.add_parser("accounts", help="manage accounts, sub-accounts and credits")
-    actions = parser.add_subparsers(dest="accounts_command", required=True)
+    actions = add_group(commands, "accounts", "manage accounts, sub-accounts and credits")
 
-    create = actions.add_parser("create", help="create an account and its first sub-account")
+    create = add_command(
+        actions, "create", "create an account and its first sub-account", _handler(_create_account)
+    )
     create.add_argument("--name", required=True)
     create.add_argument("--credits", type=_credits, default=Decimal(0), help="initial credit pack")
     create.add_argument("--free-daily", type=_credits, default=Decimal(0), help="free credits every 24 h")
-    _json_flag(create)
-    create.set_defaults(handler=_runner(_create_account))
 
-    subaccount = actions.add_parser("subaccount", help="create or disable sub-accounts")
-    sub_actions = subaccount.add_subparsers(dest="subaccount_command", required=True)
-    sub_create = sub_actions.add_parser("create", help="create a sub-account with its own SID and token")
+    sub_actions = add_group(actions, "subaccount", "create or disable sub-accounts")
+    sub_create = add_command(
+        sub_actions, "create", "create a sub-account with its own SID and token", _handler(_create_subaccount)
+    )
     sub_create.add_argument("--account", type=int, required=True, help="account id")
     sub_create.add_argument("--name", default="sub-account")
     sub_create.add_argument(
@@ -61,56 +52,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=accounts.PERMISSIONS,
         help=f"comma-separated, among {','.join(accounts.PERMISSIONS)} (default: all)",
     )
-    _json_flag(sub_create)
-    sub_create.set_defaults(handler=_runner(_create_subaccount))
-    sub_disable = sub_actions.add_parser("disable", help="disable a sub-account (its requests get 401)")
+    sub_disable = add_command(
+        sub_actions, "disable", "disable a sub-account (its requests get 401)", _handler(_disable_subaccount)
+    )
     sub_disable.add_argument("--sid", required=True)
-    _json_flag(sub_disable)
-    sub_disable.set_defaults(handler=_runner(_disable_subaccount))
 
-    credits = actions.add_parser("credits", help="manage credits")
-    credit_actions = credits.add_subparsers(dest="credits_command", required=True)
-    add = credit_actions.add_parser("add", help="add a credit pack to an account")
+    credit_actions = add_group(actions, "credits", "manage credits")
+    add = add_command(credit_actions, "add", "add a credit pack to an account", _handler(_add_credits))
     add.add_argument("--account", type=int, required=True, help="account id")
     add.add_argument("--credits", type=_credits, required=True)
-    _json_flag(add)
-    add.set_defaults(handler=_runner(_add_credits))
 
     apps.register(actions)
 
 
-def _json_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-
-
-def _runner(action: Action) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        settings = ServiceSettings.from_env(os.environ)
-        with database_url(settings.database_url, settings.data_dir) as url:
-            try:
-                result = asyncio.run(_with_pool(url, settings, action, args))
-            except (accounts.UnknownAccountError, ValueError) as error:
-                print(f"error: {error}", file=sys.stderr)
-                return 1
-        if args.json:
-            print(orjson.dumps(result, default=str).decode())
-        else:
-            for key, value in result.items():
-                print(f"{key}: {','.join(value) if isinstance(value, list) else value}")
-        return 0
-
-    return run
-
-
-async def _with_pool(
-    url: str, settings: ServiceSettings, action: Action, args: argparse.Namespace
-) -> dict[str, Any]:
-    await apply_migrations(url, settings.migrations_dir)
-    pool = await create_pool(url, min_size=1, max_size=2)
-    try:
-        return await action(pool, args)
-    finally:
-        await pool.close()
+def _handler(action: Action) -> Handler:
+    return database_handler(action, (accounts.UnknownAccountError, ValueError))
 
 
 async def _create_account(pool: Pool[Any], args: argparse.Namespace) -> dict[str, Any]:

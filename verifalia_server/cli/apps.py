@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
-import sys
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeAlias
+from typing import Any
 
-import orjson
-
-from verifalia_server.settings import ServiceSettings
+from verifalia_server.cli.common import (
+    Action,
+    Handler,
+    Printer,
+    Subcommands,
+    add_command,
+    add_group,
+    database_handler,
+    print_fields,
+    print_rows,
+)
 from verifalia_server.store import apps
 from verifalia_server.store.accounts import UnknownAccountError
-from verifalia_server.store.database import Pool, create_pool, database_url
-from verifalia_server.store.migrations import apply_migrations
-
-Action: TypeAlias = "Callable[[Pool[Any], argparse.Namespace], Awaitable[dict[str, Any]]]"
+from verifalia_server.store.database import Pool
 
 
 def _limit(text: str) -> int:
@@ -34,35 +35,42 @@ def _limit_flags(parser: argparse.ArgumentParser) -> None:
         "--verifies-per-minute", type=_limit, help="realtime verifies per minute (0: no limit)"
     )
     parser.add_argument("--requests-per-minute", type=_limit, help="requests per minute (0: no limit)")
-    parser.add_argument("--json", action="store_true", help="print JSON")
 
 
-def register(account_actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(account_actions: Subcommands) -> None:
     """Add `accounts app create|list|disable|enable|limits` to the `accounts` subcommands."""
-    parser = account_actions.add_parser("app", help="manage LeadRocks API apps (tokens)")
-    actions = parser.add_subparsers(dest="app_command", required=True)
+    actions = add_group(account_actions, "app", "manage LeadRocks API apps (tokens)")
 
-    create = actions.add_parser("create", help="create an app and print its token (shown only once)")
+    create = add_command(
+        actions, "create", "create an app and print its token (shown only once)", _handler(_create)
+    )
     create.add_argument("--account", type=int, required=True, help="account id")
     create.add_argument("--name", required=True)
     _limit_flags(create)
-    create.set_defaults(handler=_runner(_create))
 
-    listing = actions.add_parser("list", help="list an account's apps")
+    listing = add_command(actions, "list", "list an account's apps", _handler(_list, _print_apps))
     listing.add_argument("--account", type=int, required=True, help="account id")
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    listing.set_defaults(handler=_runner(_list))
 
     for name, enabled in (("disable", False), ("enable", True)):
-        switch = actions.add_parser(name, help=f"turn an app's token {'on' if enabled else 'off'}")
+        switch = add_command(
+            actions, name, f"turn an app's token {'on' if enabled else 'off'}", _handler(_switch)
+        )
         switch.add_argument("--app", type=int, required=True, help="app id")
-        switch.add_argument("--json", action="store_true", help="print JSON")
-        switch.set_defaults(handler=_runner(_switch), enabled=enabled)
+        switch.set_defaults(enabled=enabled)
 
-    limits = actions.add_parser("limits", help="set an app's limits (omitted ones use the service default)")
+    limits = add_command(
+        actions, "limits", "set an app's limits (omitted ones use the service default)", _handler(_set_limits)
+    )
     limits.add_argument("--app", type=int, required=True, help="app id")
     _limit_flags(limits)
-    limits.set_defaults(handler=_runner(_set_limits))
+
+
+def _handler(action: Action, show: Printer = print_fields) -> Handler:
+    return database_handler(action, (UnknownAccountError, apps.UnknownAppError), show)
+
+
+def _print_apps(result: dict[str, Any]) -> None:
+    print_rows(result["apps"])
 
 
 def _limits(args: argparse.Namespace) -> apps.AppLimits:
@@ -100,41 +108,3 @@ async def _switch(pool: Pool[Any], args: argparse.Namespace) -> dict[str, Any]:
 
 async def _set_limits(pool: Pool[Any], args: argparse.Namespace) -> dict[str, Any]:
     return _described(await apps.set_app_limits(pool, args.app, _limits(args)))
-
-
-def _print(result: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print(orjson.dumps(result).decode())
-        return
-    if "apps" not in result:
-        for key, value in result.items():
-            print(f"{key}: {'-' if value is None else value}")
-        return
-    for item in result["apps"]:
-        print("  ".join(f"{key}: {'-' if value is None else value}" for key, value in item.items()))
-
-
-def _runner(action: Action) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        settings = ServiceSettings.from_env(os.environ)
-        with database_url(settings.database_url, settings.data_dir) as url:
-            try:
-                result = asyncio.run(_with_pool(url, settings, action, args))
-            except (UnknownAccountError, apps.UnknownAppError) as error:
-                print(f"error: {error}", file=sys.stderr)
-                return 1
-        _print(result, args.json)
-        return 0
-
-    return run
-
-
-async def _with_pool(
-    url: str, settings: ServiceSettings, action: Action, args: argparse.Namespace
-) -> dict[str, Any]:
-    await apply_migrations(url, settings.migrations_dir)
-    pool = await create_pool(url, min_size=1, max_size=2)
-    try:
-        return await action(pool, args)
-    finally:
-        await pool.close()

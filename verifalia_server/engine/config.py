@@ -7,10 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from verifalia_server.engine.verdict import Quality
-
-
-class ConfigError(ValueError):
-    """A configuration value is missing or malformed; the message names the variable."""
+from verifalia_server.environment import ConfigError as ConfigError
+from verifalia_server.environment import flag, integer, number, numbers
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,77 +46,37 @@ class EngineConfig:
     def from_env(cls, environ: Mapping[str, str]) -> EngineConfig:
         """Build the configuration from an environment mapping, defaults filling the gaps."""
         defaults = cls()
-        delays = dict(defaults.retry_delays)
-        for quality in Quality:
-            name = f"VERIFALIA_RETRY_DELAYS_{quality.name}"
-            if name in environ:
-                delays[quality] = _parse_floats(environ, name)
+        delays = {
+            quality: numbers(environ, f"VERIFALIA_RETRY_DELAYS_{quality.name}", default)
+            for quality, default in defaults.retry_delays.items()
+        }
         return cls(
             dns_servers=_parse_servers(environ.get("VERIFALIA_DNS_SERVERS", "")),
-            dns_timeout=_number(environ, "VERIFALIA_DNS_TIMEOUT", defaults.dns_timeout),
-            dns_cache_size=int(_number(environ, "VERIFALIA_DNS_CACHE_SIZE", defaults.dns_cache_size)),
-            allow_private_mx=_flag(environ, "VERIFALIA_ALLOW_PRIVATE_MX", defaults.allow_private_mx),
-            smtp_port=int(_number(environ, "VERIFALIA_SMTP_PORT", defaults.smtp_port)),
+            dns_timeout=number(environ, "VERIFALIA_DNS_TIMEOUT", defaults.dns_timeout),
+            dns_cache_size=integer(environ, "VERIFALIA_DNS_CACHE_SIZE", defaults.dns_cache_size),
+            allow_private_mx=flag(environ, "VERIFALIA_ALLOW_PRIVATE_MX", defaults.allow_private_mx),
+            smtp_port=integer(environ, "VERIFALIA_SMTP_PORT", defaults.smtp_port),
             helo_name=environ.get("VERIFALIA_HELO_NAME", "") or defaults.helo_name,
             mail_from=environ.get("VERIFALIA_MAIL_FROM", ""),
-            smtp_connect_timeout=_number(
+            smtp_connect_timeout=number(
                 environ, "VERIFALIA_SMTP_CONNECT_TIMEOUT", defaults.smtp_connect_timeout
             ),
-            smtp_command_timeout=_number(
+            smtp_command_timeout=number(
                 environ, "VERIFALIA_SMTP_COMMAND_TIMEOUT", defaults.smtp_command_timeout
             ),
-            smtp_sessions_per_host=int(
-                _number(environ, "VERIFALIA_SMTP_SESSIONS_PER_HOST", defaults.smtp_sessions_per_host)
+            smtp_sessions_per_host=integer(
+                environ, "VERIFALIA_SMTP_SESSIONS_PER_HOST", defaults.smtp_sessions_per_host
             ),
-            smtp_sessions_total=int(
-                _number(environ, "VERIFALIA_SMTP_SESSIONS_TOTAL", defaults.smtp_sessions_total)
+            smtp_sessions_total=integer(
+                environ, "VERIFALIA_SMTP_SESSIONS_TOTAL", defaults.smtp_sessions_total
             ),
-            smtp_recipients_per_session=int(
-                _number(
-                    environ, "VERIFALIA_SMTP_RECIPIENTS_PER_SESSION", defaults.smtp_recipients_per_session
-                )
+            smtp_recipients_per_session=integer(
+                environ, "VERIFALIA_SMTP_RECIPIENTS_PER_SESSION", defaults.smtp_recipients_per_session
             ),
-            smtp_starttls=_flag(environ, "VERIFALIA_SMTP_STARTTLS", defaults.smtp_starttls),
+            smtp_starttls=flag(environ, "VERIFALIA_SMTP_STARTTLS", defaults.smtp_starttls),
             lists_file=environ.get("VERIFALIA_LISTS_FILE") or None,
             retry_delays=delays,
         )
-
-
-def _number(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name} must not be negative, got {raw!r}")
-    return value
-
-
-def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = environ.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigError(f"{name} must be 0 or 1, got {raw!r}")
-
-
-def _parse_floats(environ: Mapping[str, str], name: str) -> tuple[float, ...]:
-    raw = environ[name].strip()
-    if not raw:
-        return ()
-    try:
-        values = tuple(float(part) for part in raw.split(","))
-    except ValueError:
-        raise ConfigError(f"{name} must be comma-separated seconds, got {raw!r}") from None
-    if any(value < 0 for value in values):
-        raise ConfigError(f"{name} must not contain negative delays, got {raw!r}")
-    return values
 
 
 def _parse_servers(raw: str) -> tuple[tuple[str, int], ...]:

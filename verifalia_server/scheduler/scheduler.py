@@ -11,14 +11,15 @@ import uuid
 from collections import defaultdict
 from typing import Any, Protocol
 
+from verifalia_server.engine.statuses import Status
 from verifalia_server.engine.verdict import Quality, Verdict, VerificationRequest
-from verifalia_server.scheduler.results import entry_result, failure_result
 from verifalia_server.scheduler.shares import split_capacity
 from verifalia_server.settings import ServiceSettings
 from verifalia_server.store.database import Pool
 from verifalia_server.store.jobs import expire_jobs
 from verifalia_server.store.work import (
     Claim,
+    EntryResult,
     JobOutcomes,
     Retry,
     claim,
@@ -120,13 +121,14 @@ class Scheduler:
         except Exception:
             _log.exception("the engine failed on a batch of %d entries", len(batch))
             for item, _quality in batch:
-                outcomes[item.job_id].results.append(failure_result(item.index))
+                failed = Verdict(item.input_data, Status.UNHANDLED_EXCEPTION)
+                outcomes[item.job_id].results.append(EntryResult(item.index, failed))
         else:
             for (item, _quality), verdict in zip(batch, verdicts, strict=True):
                 if verdict.retry_in is not None:
                     outcomes[item.job_id].retries.append(Retry(item.index, verdict.retry_in))
                 else:
-                    outcomes[item.job_id].results.append(entry_result(item.index, verdict))
+                    outcomes[item.job_id].results.append(EntryResult(item.index, verdict))
         finally:
             renewal.cancel()
         for _attempt in range(_WRITE_ATTEMPTS):

@@ -1,12 +1,13 @@
 """Reading a job's entries.
 
 API:
-- `list_entries(pool, job_id, after_index, limit, statuses_include, statuses_exclude) -> list[Record]`:
-  a page ordered by index (cursor = the last index seen; -1 or None from the start).
+- `list_entries(pool, job_id, after_index, limit, statuses_include, statuses_exclude, *, before_index)
+  -> list[Record]`: a page ordered by index (cursor = the last index seen; -1 or None from the start);
+  with `before_index` the page ends just before that index and comes nearest first (index descending).
 - `iter_entries(pool, job_id, chunk_size) -> AsyncIterator[list[Record]]`: every entry in chunks, for
   streaming large snapshots with flat memory.
-Each record has the columns of `ENTRY_FIELDS`; `status` is None while the entry is pending and is spelled
-in the v2 code set otherwise.
+Each record has the columns of `ENTRY_FIELDS` (`PARSED_ADDRESS_FIELDS` among them); `status` is None while
+the entry is pending and is spelled in the v2 code set otherwise.
 """
 
 from __future__ import annotations
@@ -21,18 +22,22 @@ import asyncpg
 
 from verifalia_server.store.database import Pool
 
-ENTRY_FIELDS = (
-    "index",
-    "input_data",
-    "custom",
-    "status",
-    "duplicate_of",
+# The columns of an entry's parsed address (`engine.syntax.ParsedAddress`).
+PARSED_ADDRESS_FIELDS = (
     "email_address",
     "local_part",
     "domain_part",
     "ascii_domain_part",
     "has_international_domain_name",
     "has_international_mailbox_name",
+)
+ENTRY_FIELDS = (
+    "index",
+    "input_data",
+    "custom",
+    "status",
+    "duplicate_of",
+    *PARSED_ADDRESS_FIELDS,
     "is_disposable",
     "is_free",
     "is_role",
@@ -42,6 +47,8 @@ ENTRY_FIELDS = (
     "completed_on",
 )
 _SELECT = f"SELECT {', '.join(ENTRY_FIELDS)} FROM entries"
+# entries.index is a PostgreSQL integer, so every index is below 2**31.
+_PAST_LAST_INDEX = 2**31
 
 
 async def list_entries(
@@ -51,17 +58,20 @@ async def list_entries(
     limit: int | None = None,
     statuses_include: Sequence[str] | None = None,
     statuses_exclude: Sequence[str] | None = None,
+    *,
+    before_index: int | None = None,
 ) -> list[asyncpg.Record]:
-    """Return a page of the job's entries ordered by index."""
+    """Return a page of the job's entries ordered by index, descending when `before_index` bounds it."""
     rows: list[asyncpg.Record] = await pool.fetch(
-        f"{_SELECT} WHERE job_id = $1 AND index > $2"
+        f"{_SELECT} WHERE job_id = $1 AND index > $2 AND index < $6::bigint"
         " AND ($3::text[] IS NULL OR status = ANY($3)) AND ($4::text[] IS NULL OR status IS NULL"
-        " OR status <> ALL($4)) ORDER BY index LIMIT $5",
+        f" OR status <> ALL($4)) ORDER BY index{'' if before_index is None else ' DESC'} LIMIT $5",
         job_id,
         -1 if after_index is None else after_index,
         None if statuses_include is None else list(statuses_include),
         None if statuses_exclude is None else list(statuses_exclude),
         limit,
+        _PAST_LAST_INDEX if before_index is None else before_index,
     )
     return rows
 

@@ -1,9 +1,10 @@
 """Jobs: creation (job, entries, duplicates and credits in one transaction), reads, listing, deletion, expiry.
 
 API:
-- `create_job(pool, new_job, entries, cost) -> Job`: one transaction inserts the job and its entries
-  (COPY), charges `cost` credits (free first, recorded in daily usage) and wakes the schedulers; raises
-  `InsufficientCredits` and stores nothing when the balance cannot cover it.
+- `create_job(pool, new_job, entries, cost, *, connection=None) -> Job`: one transaction inserts the job and
+  its entries (COPY), charges `cost` credits (free first, recorded in daily usage) and wakes the schedulers;
+  raises `InsufficientCredits` and stores nothing when the balance cannot cover it. With `connection`, that
+  transaction is nested in the caller's open one and commits or rolls back with it.
 - `get_job(pool, account_id, job_id) -> Job | None`: None for unknown ids and other accounts' jobs.
 - `list_jobs(pool, account_id, ...) -> list[Job]`: filters on creation time, statuses and owner, keyset
   cursor `(created_on, id)` in either direction.
@@ -26,6 +27,7 @@ import asyncpg
 
 from verifalia_server.store.credits import charge
 from verifalia_server.store.database import Pool
+from verifalia_server.store.entries import PARSED_ADDRESS_FIELDS
 
 SUBMITTED_CHANNEL = "job_submitted"
 COMPLETED_CHANNEL = "job_completed"
@@ -132,12 +134,7 @@ _ENTRY_COLUMNS = (
     "domain",
     "status",
     "duplicate_of",
-    "email_address",
-    "local_part",
-    "domain_part",
-    "ascii_domain_part",
-    "has_international_domain_name",
-    "has_international_mailbox_name",
+    *PARSED_ADDRESS_FIELDS,
     "completed_on",
 )
 
@@ -149,11 +146,31 @@ def _job(row: asyncpg.Record) -> Job:
     return Job(**values)
 
 
-async def create_job(pool: Pool[Any], new_job: NewJob, entries: Sequence[NewEntry], cost: Decimal) -> Job:
-    """Store a job and its entries and charge its cost, all in one transaction."""
+async def create_job(
+    pool: Pool[Any],
+    new_job: NewJob,
+    entries: Sequence[NewEntry],
+    cost: Decimal,
+    *,
+    connection: asyncpg.Connection[Any] | None = None,
+) -> Job:
+    """Store a job and its entries and charge its cost, all in one transaction.
+
+    With `connection`, the transaction is nested in the caller's (a savepoint), so the job, its entries and
+    its charge are committed or rolled back with whatever else the caller writes in its transaction.
+    """
+    if connection is None:
+        async with pool.acquire() as acquired:
+            return await _insert_job(acquired, new_job, entries, cost)
+    return await _insert_job(connection, new_job, entries, cost)
+
+
+async def _insert_job(
+    connection: asyncpg.Connection[Any], new_job: NewJob, entries: Sequence[NewEntry], cost: Decimal
+) -> Job:
     job_id = uuid.uuid4()
     completed_now = sum(1 for entry in entries if entry.duplicate_of is not None)
-    async with pool.acquire() as connection, connection.transaction():
+    async with connection.transaction():
         charged = await charge(connection, new_job.account_id, cost)
         row = await connection.fetchrow(
             "INSERT INTO jobs (id, account_id, owner, name, quality, deduplication, priority, retention,"

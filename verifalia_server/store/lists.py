@@ -6,7 +6,8 @@ API:
   submissions across nodes (a PostgreSQL advisory lock), so the concurrent-lists limit cannot be overrun.
   The lock lives on a connection of its own, never one of the pool the submission itself draws on.
 - `count_active_lists(pool, app_id) -> int`: the app's lists whose job is still in progress.
-- `insert_list(pool, new_list) -> int`: store a list for an already created job; returns its list id.
+- `insert_list(connection, new_list) -> int`: store a list for its job, in the transaction that created the
+  job (so no job is charged without its list); returns its list id.
 - `get_list(pool, account_id, list_id) -> BulkList | None`: None for unknown ids, other accounts' lists and
   lists whose job was deleted or expired.
 - `list_results(pool, job_id) -> list[EntryResult]`: every entry's result, by index.
@@ -97,24 +98,29 @@ async def count_active_lists(pool: Pool[Any], app_id: int) -> int:
     return count
 
 
-async def insert_list(pool: Pool[Any], new_list: NewList) -> int:
-    """Store a bulk list under a fresh random list id and return the id."""
+async def insert_list(connection: asyncpg.Connection[Any], new_list: NewList) -> int:
+    """Store a bulk list under a fresh random list id and return the id.
+
+    Meant for the transaction that creates the list's job: each attempt runs in a savepoint of its own, so
+    an id already taken is retried without aborting the caller's transaction.
+    """
     while True:
         list_id = new_list_id()
         try:
-            await pool.execute(
-                "INSERT INTO leadrocks_lists"
-                " (list_id, account_id, app_id, job_id, file_name, email_column, content, no_of_rows)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                list_id,
-                new_list.account_id,
-                new_list.app_id,
-                new_list.job_id,
-                new_list.file_name,
-                new_list.email_column,
-                new_list.content,
-                new_list.no_of_rows,
-            )
+            async with connection.transaction():
+                await connection.execute(
+                    "INSERT INTO leadrocks_lists"
+                    " (list_id, account_id, app_id, job_id, file_name, email_column, content, no_of_rows)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    list_id,
+                    new_list.account_id,
+                    new_list.app_id,
+                    new_list.job_id,
+                    new_list.file_name,
+                    new_list.email_column,
+                    new_list.content,
+                    new_list.no_of_rows,
+                )
         except asyncpg.UniqueViolationError as error:
             if error.constraint_name != "leadrocks_lists_pkey":
                 raise

@@ -6,10 +6,13 @@ API:
 - `claim(pool, job_id, owner, lease_seconds, limit) -> list[Claim]`: leases up to `limit` claimable
   entries with `FOR UPDATE SKIP LOCKED`, so nodes never claim the same entry at once.
 - `extend_leases(pool, owner, claims, lease_seconds) -> int`: keeps a long batch's entries leased.
-- `record_results(pool, owner, outcomes) -> list[UUID]`: one transaction writes final results and
-  reschedules temporary ones, only for entries still leased by `owner` (so each entry gets exactly one
-  result), releases the leases, advances job counters, completes finished jobs and NOTIFYs
-  `job_completed`; returns the ids of the jobs it completed.
+- `record_results(pool, owner, outcomes) -> list[UUID]`: one transaction writes final results (the
+  engine's verdicts, stored as they are) and reschedules temporary ones, only for entries still leased
+  by `owner` (so each entry gets exactly one result), releases the leases, advances job counters,
+  completes finished jobs and NOTIFYs `job_completed`; returns the ids of the jobs it completed.
+
+The store takes the engine's `Verdict` data type as is (the engine knows nothing of the store), so the
+entries table's columns are named once here and nowhere copied field by field.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from verifalia_server.engine.verdict import Verdict
 from verifalia_server.store.database import Pool
 from verifalia_server.store.jobs import COMPLETED_CHANNEL
 
@@ -53,22 +57,10 @@ class Claim:
 
 @dataclass(frozen=True, slots=True)
 class EntryResult:
-    """The final result of one entry."""
+    """The final verdict of one entry."""
 
     index: int
-    status: str
-    email_address: str | None = None
-    local_part: str | None = None
-    domain_part: str | None = None
-    ascii_domain_part: str | None = None
-    has_international_domain_name: bool = False
-    has_international_mailbox_name: bool = False
-    is_disposable: bool = False
-    is_free: bool = False
-    is_role: bool = False
-    syntax_failure_index: int | None = None
-    suggestions: tuple[str, ...] = ()
-    evidence: Mapping[str, Any] | None = None
+    verdict: Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,23 +159,30 @@ RETURNING status
 """
 
 
+def _row(result: EntryResult) -> tuple[Any, ...]:
+    verdict = result.verdict
+    evidence = None if verdict.evidence is None else orjson.dumps(verdict.evidence.as_dict()).decode()
+    return (
+        result.index,
+        verdict.status.value,
+        verdict.email_address,
+        verdict.local_part,
+        verdict.domain_part,
+        verdict.ascii_domain_part,
+        verdict.has_international_domain_name,
+        verdict.has_international_mailbox_name,
+        verdict.is_disposable,
+        verdict.is_free,
+        verdict.is_role,
+        verdict.syntax_failure_index,
+        orjson.dumps(list(verdict.suggestions)).decode(),
+        evidence,
+    )
+
+
 def _columns(results: Sequence[EntryResult]) -> list[list[Any]]:
-    return [
-        [r.index for r in results],
-        [r.status for r in results],
-        [r.email_address for r in results],
-        [r.local_part for r in results],
-        [r.domain_part for r in results],
-        [r.ascii_domain_part for r in results],
-        [r.has_international_domain_name for r in results],
-        [r.has_international_mailbox_name for r in results],
-        [r.is_disposable for r in results],
-        [r.is_free for r in results],
-        [r.is_role for r in results],
-        [r.syntax_failure_index for r in results],
-        [orjson.dumps(list(r.suggestions)).decode() for r in results],
-        [None if r.evidence is None else orjson.dumps(r.evidence).decode() for r in results],
-    ]
+    """The results as the column arrays `_WRITE_RESULTS` unnests, in its parameter order ($3...)."""
+    return [list(column) for column in zip(*map(_row, results), strict=True)]
 
 
 async def record_results(

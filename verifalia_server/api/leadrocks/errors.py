@@ -60,6 +60,26 @@ HTTP_STATUSES: dict[ErrorCode, int] = {
     ErrorCode.TOO_MANY_REQUESTS: 503,
 }
 
+# The code answered for an error raised without one, by HTTP status (5xx: INTERNAL_ERROR).
+_CODES_BY_STATUS: dict[int, ErrorCode] = {
+    401: ErrorCode.INVALID_TOKEN,
+    402: ErrorCode.NO_CREDITS,
+    403: ErrorCode.INVALID_TOKEN,
+    413: ErrorCode.FILE_TOO_BIG,
+    429: ErrorCode.TOO_MANY_REQUESTS,
+}
+
+
+def code_for_status(status: int) -> ErrorCode:
+    """The code closest to an HTTP error status.
+
+    401 and 403 -> 100 (refused credentials), 402 -> 103, 413 -> 104, 429 -> 111, 5xx -> 102; any other
+    client error (malformed request, unknown route, method not allowed) -> 101 (invalid request data).
+    """
+    if status >= 500:
+        return ErrorCode.INTERNAL_ERROR
+    return _CODES_BY_STATUS.get(status, ErrorCode.INVALID_JSON)
+
 
 class LeadRocksError(ApiError):
     """An error answered with the LeadRocks error object: its code, its message and its HTTP status."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from verifalia_server.engine.config import ConfigError
+from verifalia_server.environment import integer, positive
 from verifalia_server.store.apps import AppLimits
 
 
@@ -31,24 +31,15 @@ class LeadRocksSettings:
     def from_env(cls, environ: Mapping[str, str]) -> LeadRocksSettings:
         """Build the settings from an environment mapping, defaults filling the gaps."""
         defaults = cls()
-        timeout = environ.get("VERIFALIA_LEADROCKS_VERIFY_TIMEOUT", "").strip()
-        try:
-            verify_timeout = float(timeout) if timeout else defaults.verify_timeout
-        except ValueError:
-            raise ConfigError(
-                f"VERIFALIA_LEADROCKS_VERIFY_TIMEOUT must be a number, got {timeout!r}"
-            ) from None
-        if verify_timeout <= 0:
-            raise ConfigError(f"VERIFALIA_LEADROCKS_VERIFY_TIMEOUT must be positive, got {timeout!r}")
         return cls(
-            verify_timeout=verify_timeout,
-            max_concurrent_lists=_count(
+            verify_timeout=positive(environ, "VERIFALIA_LEADROCKS_VERIFY_TIMEOUT", defaults.verify_timeout),
+            max_concurrent_lists=integer(
                 environ, "VERIFALIA_LEADROCKS_MAX_CONCURRENT_LISTS", defaults.max_concurrent_lists
             ),
-            verifies_per_minute=_count(
+            verifies_per_minute=integer(
                 environ, "VERIFALIA_LEADROCKS_VERIFIES_PER_MINUTE", defaults.verifies_per_minute
             ),
-            requests_per_minute=_count(
+            requests_per_minute=integer(
                 environ, "VERIFALIA_LEADROCKS_REQUESTS_PER_MINUTE", defaults.requests_per_minute
             ),
         )
@@ -64,12 +55,3 @@ class LeadRocksSettings:
 
 def _first(value: int | None, default: int) -> int:
     return default if value is None else value
-
-
-def _count(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit():
-        raise ConfigError(f"{name} must be a whole number (0 for no limit), got {raw!r}")
-    return int(raw)

@@ -25,7 +25,10 @@ def job_owner(app_id: int) -> str:
 
 
 async def submit_list(request: web.Request, caller: Caller, upload: ListUpload, table: CsvTable) -> int:
-    """Store the list and its job (error 109 over the app's concurrent lists, 103 without credits)."""
+    """Store the list and its job in one transaction, committed before the app's submission lock is released.
+
+    Error 109 over the app's concurrent lists, 103 without credits.
+    """
     limit = caller.limits.max_concurrent_lists
     submission = Submission(
         entries=[SubmittedEntry(email) for email in table.emails()],
@@ -40,28 +43,30 @@ async def submit_list(request: web.Request, caller: Caller, upload: ListUpload, 
     async with app_submission_lock(settings.database_url, caller.app.id):
         if limit and await count_active_lists(caller.pool, caller.app.id) >= limit:
             raise LeadRocksError(ErrorCode.TOO_MANY_BULK_LISTS)
-        try:
-            job = await submit(
-                caller.pool,
-                settings,
-                account_id=caller.app.account_id,
-                owner=job_owner(caller.app.id),
-                client_ip=request.get(CLIENT_IP_KEY) or request.remote or "0.0.0.0",
-                submission=submission,
+        async with caller.pool.acquire() as connection, connection.transaction():
+            try:
+                job = await submit(
+                    caller.pool,
+                    settings,
+                    account_id=caller.app.account_id,
+                    owner=job_owner(caller.app.id),
+                    client_ip=request.get(CLIENT_IP_KEY) or request.remote or "0.0.0.0",
+                    submission=submission,
+                    connection=connection,
+                )
+            except ApiError as error:
+                if error.status != 402:
+                    raise
+                raise LeadRocksError(ErrorCode.NO_CREDITS) from None
+            return await insert_list(
+                connection,
+                NewList(
+                    account_id=caller.app.account_id,
+                    app_id=caller.app.id,
+                    job_id=job.id,
+                    file_name=upload.file_name,
+                    email_column=table.header[table.email_index],
+                    content=upload.content,
+                    no_of_rows=len(table.rows),
+                ),
             )
-        except ApiError as error:
-            if error.status != 402:
-                raise
-            raise LeadRocksError(ErrorCode.NO_CREDITS) from None
-        return await insert_list(
-            caller.pool,
-            NewList(
-                account_id=caller.app.account_id,
-                app_id=caller.app.id,
-                job_id=job.id,
-                file_name=upload.file_name,
-                email_column=table.header[table.email_index],
-                content=upload.content,
-                no_of_rows=len(table.rows),
-            ),
-        )

@@ -16,7 +16,7 @@ from verifalia_server.api.auth import require
 from verifalia_server.api.keys import POOL_KEY
 from verifalia_server.api.v2 import serializers
 from verifalia_server.api.v2.jobs import json_response
-from verifalia_server.api.v2.query import bad_request, date_range, encode_cursor, paging
+from verifalia_server.api.v2.query import bad_request, cut_page, date_range, paging
 from verifalia_server.api.v2.settings import V2_SETTINGS_KEY
 from verifalia_server.store.credits import daily_usage, get_balance
 
@@ -50,21 +50,11 @@ async def usage(request: web.Request) -> web.Response:
         limit=None if limit is None else limit + 1,
         descending=page.backward,
     )
-    truncated = limit is not None and len(days) > limit
-    days = days[:limit]
-    if page.backward:
-        days.reverse()
-    meta: dict[str, Any] = {"isTruncated": truncated}
-    if days:
-        meta["cursor"] = encode_cursor(
-            {
-                "s": None if since is None else since.isoformat(),
-                "u": None if until is None else until.isoformat(),
-                "n": limit,
-                "f": days[0].day.isoformat(),
-                "l": days[-1].day.isoformat(),
-            }
-        )
+    filters = {
+        "s": None if since is None else since.isoformat(),
+        "u": None if until is None else until.isoformat(),
+    }
+    days, meta = cut_page(days, limit, page.backward, filters, lambda day: day.day.isoformat())
     return json_response({"meta": meta, "data": [serializers.daily_usage(day) for day in days]})
 
 

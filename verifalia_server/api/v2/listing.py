@@ -19,7 +19,7 @@ from verifalia_server.api.auth import require
 from verifalia_server.api.keys import POOL_KEY
 from verifalia_server.api.v2 import serializers
 from verifalia_server.api.v2.jobs import json_response
-from verifalia_server.api.v2.query import bad_request, date_range, encode_cursor, name_list, paging
+from verifalia_server.api.v2.query import bad_request, cut_page, date_range, name_list, paging
 from verifalia_server.api.v2.settings import V2_SETTINGS_KEY
 from verifalia_server.store.jobs import Job, JobStatus, list_jobs
 
@@ -50,15 +50,7 @@ async def list_validations(request: web.Request) -> web.Response:
         after=after,
         limit=None if limit is None else limit + 1,
     )
-    truncated = limit is not None and len(jobs) > limit
-    jobs = jobs[:limit]
-    if page.backward:
-        jobs.reverse()
-    meta: dict[str, Any] = {"isTruncated": truncated}
-    if jobs:
-        meta["cursor"] = encode_cursor(
-            {**filters, "n": limit, "f": _job_key(jobs[0]), "l": _job_key(jobs[-1])}
-        )
+    jobs, meta = cut_page(jobs, limit, page.backward, filters, _job_key)
     return json_response({"meta": meta, "data": [serializers.overview(job) for job in jobs]})
 
 

@@ -8,14 +8,13 @@ pending are never listed: they have no verdict yet.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from verifalia_server.api.v2 import serializers
-from verifalia_server.api.v2.query import Paging, bad_request, encode_cursor
+from verifalia_server.api.v2.query import Paging, bad_request, cut_page
 from verifalia_server.engine.statuses import Status
 from verifalia_server.store.database import Pool
-from verifalia_server.store.entries import ENTRY_FIELDS, list_entries
+from verifalia_server.store.entries import list_entries
 
 _ALL_STATUSES = [status.value for status in Status]
 
@@ -35,42 +34,16 @@ async def entries_page(
         include, exclude = _statuses(cursor.get("i")), _statuses(cursor.get("x"))
     limit = paging.limit or _positive(cursor.get("n") if cursor else None) or default_limit
     effective_include = include if include is not None else _ALL_STATUSES
-    if paging.backward and cursor is not None:
-        rows = await _entries_before(pool, job_id, _index(cursor, "f"), limit + 1, effective_include, exclude)
-        truncated = len(rows) > limit
-        rows = list(reversed(rows[:limit]))
-    else:
-        after = _index(cursor, "l") if cursor is not None else -1
-        rows = await list_entries(pool, job_id, after, limit + 1, effective_include, exclude)
-        truncated = len(rows) > limit
-        rows = rows[:limit]
-    meta: dict[str, Any] = {"isTruncated": truncated}
-    if rows:
-        meta["cursor"] = encode_cursor(
-            {"f": rows[0]["index"], "l": rows[-1]["index"], "i": include, "x": exclude, "n": limit}
-        )
-    return {"meta": meta, "data": [serializers.entry(row) for row in rows]}
-
-
-async def _entries_before(
-    pool: Pool[Any],
-    job_id: uuid.UUID,
-    before_index: int,
-    limit: int,
-    include: Sequence[str],
-    exclude: Sequence[str] | None,
-) -> list[Mapping[str, Any]]:
-    """The completed entries just before `before_index`, nearest first."""
-    rows: list[Mapping[str, Any]] = await pool.fetch(
-        f"SELECT {', '.join(ENTRY_FIELDS)} FROM entries WHERE job_id = $1 AND index < $2"
-        " AND status = ANY($3) AND ($4::text[] IS NULL OR status <> ALL($4)) ORDER BY index DESC LIMIT $5",
-        job_id,
-        before_index,
-        list(include),
-        None if exclude is None else list(exclude),
-        limit,
+    after = before = None
+    if cursor is not None and paging.backward:
+        before = _index(cursor, "f")
+    elif cursor is not None:
+        after = _index(cursor, "l")
+    rows = await list_entries(pool, job_id, after, limit + 1, effective_include, exclude, before_index=before)
+    rows, meta = cut_page(
+        rows, limit, paging.backward, {"i": include, "x": exclude}, lambda row: row["index"]
     )
-    return rows
+    return {"meta": meta, "data": [serializers.entry(row) for row in rows]}
 
 
 def _index(cursor: dict[str, Any], key: str) -> int:

@@ -1,4 +1,5 @@
-"""Query-string values of the v2 API: integers, dates, status sets and opaque paging cursors.
+"""Query-string values of the v2 API: integers, dates, status sets, opaque paging cursors and the pages cut
+from listings.
 
 Keys may arrive with a literal `:` (`cursor:prev`, `createdOn:since`) or percent-encoded (`%3A`); the URL
 parser decodes both to the same key. A cursor is URL-safe base64 of a small JSON object that carries the
@@ -10,14 +11,16 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
 from verifalia_server.api.errors import ApiError
 from verifalia_server.engine.statuses import Status
+
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,29 @@ def decode_cursor(text: str, key: str) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise bad_request(f"The {key!r} parameter is not a valid cursor.")
     return payload
+
+
+def cut_page(
+    rows: Sequence[Row],
+    limit: int | None,
+    backward: bool,
+    filters: Mapping[str, Any],
+    position: Callable[[Row], Any],
+) -> tuple[list[Row], dict[str, Any]]:
+    """Cut rows fetched with `limit + 1` (nearest first when `backward`) to one page in listing order.
+
+    Returns the page and its `meta`: `isTruncated` and, unless the page is empty, a cursor carrying `filters`,
+    the limit (`n`) and the positions of the first (`f`) and last (`l`) row.
+    """
+    page = list(rows[:limit])
+    if backward:
+        page.reverse()
+    meta: dict[str, Any] = {"isTruncated": limit is not None and len(rows) > limit}
+    if page:
+        meta["cursor"] = encode_cursor(
+            {**filters, "n": limit, "f": position(page[0]), "l": position(page[-1])}
+        )
+    return page, meta
 
 
 def paging(query: Mapping[str, str], max_limit: int) -> Paging:
