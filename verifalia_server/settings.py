@@ -11,6 +11,7 @@ from verifalia_server.environment import IPNetwork as IPNetwork
 from verifalia_server.environment import flag, integer, networks, number
 
 _MIB = 1024 * 1024
+_CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,8 +19,8 @@ class ServiceSettings:
     """Every knob of the HTTP service, the store and the scheduler."""
 
     database_url: str | None = None
-    data_dir: Path = Path("var")
-    migrations_dir: Path = Path(__file__).resolve().parent.parent / "migrations"
+    data_dir: Path = _CHECKOUT / "var"
+    migrations_dir: Path = _CHECKOUT / "migrations"
     node_id: str = "api-1"
     host: str = "127.0.0.1"
     port: int = 8081
@@ -55,7 +56,8 @@ class ServiceSettings:
         credits = dict(defaults.credits_per_entry)
         for quality in Quality:
             credits[quality] = number(environ, f"VERIFALIA_CREDITS_{quality.name}", credits[quality])
-        data_dir = Path(environ.get("VERIFALIA_DATA_DIR", "") or defaults.data_dir)
+        # a relative directory is taken from where the command starts, so every later use agrees on it
+        data_dir = Path(environ.get("VERIFALIA_DATA_DIR", "") or defaults.data_dir).absolute()
         migrations_dir = Path(environ.get("VERIFALIA_MIGRATIONS_DIR", "") or defaults.migrations_dir)
         return cls(
             database_url=environ.get("DATABASE_URL") or None,

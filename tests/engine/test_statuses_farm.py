@@ -319,6 +319,13 @@ ROWS: tuple[Row, ...] = (
         evidence={"mx_host": f"mx.refused.{FARM}", "command": "CONNECT 127.0.3.1:", "reply_code": None},
     ),
     Row(
+        S.SMTP_CONNECTION_FAILURE,
+        K,
+        "private MX allowed: the exchanger stays on loopback and refuses",
+        f"alice@privatemx.{FARM}",
+        evidence={"mx_host": f"mx.privatemx.{FARM}", "command": "CONNECT 127.0.3.3:", "reply_code": None},
+    ),
+    Row(
         S.SMTP_DIALOG_ERROR,
         K,
         "non-SMTP bytes in reply to EHLO",

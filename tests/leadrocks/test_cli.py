@@ -91,3 +91,19 @@ async def test_plain_output_and_errors(database_url: str, pool: asyncpg.Pool[Any
     assert (status, stderr.strip()) == (1, "error: no account 999999")
     status, _, stderr = await cli(database_url, "disable", "--app", "999999")
     assert (status, stderr.strip()) == (1, "error: no app 999999")
+    status, stdout, _ = await cli(database_url, "enable", "--app", "999999", "--json")
+    assert (status, orjson.loads(stdout)) == (1, {"error": "no app 999999"})
+
+
+async def test_an_app_needs_a_name(database_url: str, pool: asyncpg.Pool[Any]) -> None:
+    account = await create_test_account(pool)
+    for name in ("", "  "):
+        status, stdout, stderr = await cli(
+            database_url, "create", "--account", str(account.account_id), "--name", name
+        )
+        assert (status, stdout) == (2, "")
+        assert "argument --name: a name must not be empty" in stderr
+    assert (
+        await pool.fetchval("SELECT count(*) FROM leadrocks_apps WHERE account_id = $1", account.account_id)
+        == 0
+    )

@@ -12,8 +12,8 @@ from verifalia_server.api.leadrocks.csvfile import (
     parse_csv,
     render_results,
 )
-from verifalia_server.api.leadrocks.errors import ErrorCode
 from verifalia_server.api.leadrocks.results import LeadRocksVerdict
+from verifalia_server.api.leadrocks_codes import ErrorCode
 from verifalia_server.engine.statuses import Status
 
 VALID = LeadRocksVerdict.of(Status.SUCCESS, disposable=False, free=True, role=False)

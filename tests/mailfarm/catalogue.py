@@ -186,9 +186,12 @@ def build_catalogue() -> Catalogue:
     catalogue.add_name(DnsName(_domain("servfail"), fault=DnsFault.SERVFAIL))
     catalogue.add_name(DnsName(_domain("timeout"), fault=DnsFault.NO_REPLY))
 
+    # a non-public exchanger kept on loopback, where nothing listens, so no traffic ever leaves the machine
     privatemx = _domain("privatemx")
+    private_exchanger = "127.0.3.3"
+    catalogue.unreachable.add(private_exchanger)
     catalogue.add_name(DnsName(privatemx, mx=(Exchanger(10, f"mx.{privatemx}"),)))
-    catalogue.add_name(DnsName(f"mx.{privatemx}", a=("10.255.255.1",)))
+    catalogue.add_name(DnsName(f"mx.{privatemx}", a=(private_exchanger,)))
 
     idn_ascii, idn_unicode = _domain("xn--bcher-kva"), _domain("bücher")
     catalogue.add_mail_domain(

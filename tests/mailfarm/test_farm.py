@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import socket
 import ssl
 import time
@@ -21,6 +22,7 @@ import dns.resolver
 import pytest
 
 from tests.mailfarm import MailFarm
+from tests.mailfarm.catalogue import build_catalogue
 
 READ_TIMEOUT = 2.0
 
@@ -177,9 +179,17 @@ async def test_idn_host_accepts_both_domain_forms(mail_farm: MailFarm) -> None:
     assert [reply[0][:9] for reply in replies[3:]] == ["250 2.1.5", "250 2.1.5", "550 5.1.1"]
 
 
-async def test_private_mx_resolves_to_a_private_address(mail_farm: MailFarm) -> None:
+async def test_private_mx_resolves_to_a_loopback_address(mail_farm: MailFarm) -> None:
     answer = await _resolver(mail_farm).resolve("mx.privatemx.mailfarm.net", "A")
-    assert [record.address for record in answer] == ["10.255.255.1"]
+    assert [record.address for record in answer] == ["127.0.3.3"]
+
+
+def test_every_farm_address_is_on_loopback() -> None:
+    catalogue = build_catalogue()
+    addresses = {ip for entry in catalogue.names.values() for ip in entry.a}
+    addresses |= set(catalogue.hosts) | catalogue.unreachable
+    loopback = ipaddress.ip_network("127.0.0.0/8")
+    assert [ip for ip in sorted(addresses) if ipaddress.ip_address(ip) not in loopback] == []
 
 
 async def test_tcp_answers_like_udp(mail_farm: MailFarm) -> None:
@@ -363,7 +373,7 @@ async def test_tarpit_and_silent_hosts_say_nothing_at_first(mail_farm: MailFarm,
     assert mail_farm.sessions_opened(ip) == 1
 
 
-@pytest.mark.parametrize("ip", ["127.0.3.1", "127.0.3.2"])
+@pytest.mark.parametrize("ip", ["127.0.3.1", "127.0.3.2", "127.0.3.3"])
 async def test_refused_hosts_refuse_connections(mail_farm: MailFarm, ip: str) -> None:
     with pytest.raises(ConnectionRefusedError):
         await asyncio.open_connection(ip, mail_farm.smtp_port)

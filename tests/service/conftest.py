@@ -13,8 +13,7 @@ import pytest
 
 from tests.mailfarm.farm import MailFarm
 from tests.support.database import TestAccount
-from tests.support.nodes import basic_auth as basic_auth
-from tests.support.nodes import in_process_nodes
+from tests.support.nodes import basic_auth, in_process_nodes
 from verifalia_server.settings import ServiceSettings
 
 NodeFactory = Callable[..., Awaitable["Node"]]

@@ -13,10 +13,13 @@ import pytest
 
 from tests.support.database import TestAccount, create_test_account
 from tests.support.jobs import submit_job
+from verifalia_server.api.submission import Submission, SubmittedEntry, submit
 from verifalia_server.api.wire import estimated_remaining_seconds, timespan
 from verifalia_server.engine.statuses import Status
 from verifalia_server.engine.verdict import Verdict
+from verifalia_server.settings import ServiceSettings
 from verifalia_server.store import credits, jobs
+from verifalia_server.store.entries import PARSED_ADDRESS_FIELDS
 from verifalia_server.store.events import JobEvents
 from verifalia_server.store.jobs import COMPLETED_CHANNEL
 from verifalia_server.store.work import EntryResult, JobOutcomes, claim, record_results
@@ -133,6 +136,41 @@ async def test_daily_usage_records_each_day_charged(pool: asyncpg.Pool[Any], acc
     assert len(usage) == 1
     assert usage[0].day == dt.datetime.now(dt.UTC).date()
     assert (usage[0].credit_packs, usage[0].free_credits) == (Decimal(5), Decimal(0))
+
+
+async def test_duplicates_are_stored_with_their_parsed_address_and_others_without(
+    pool: asyncpg.Pool[Any], account: TestAccount
+) -> None:
+    inputs = ["josé@bücher.example", "josé@BÜCHER.example", "bob@example.com"]
+    job = await submit(
+        pool,
+        ServiceSettings(),
+        account_id=account.account_id,
+        owner=account.sid,
+        client_ip="127.0.0.1",
+        submission=Submission(entries=[SubmittedEntry(text) for text in inputs], deduplication="Safe"),
+    )
+    rows = await pool.fetch(
+        f"SELECT status, duplicate_of, {', '.join(PARSED_ADDRESS_FIELDS)} FROM entries"
+        " WHERE job_id = $1 ORDER BY index",
+        job.id,
+    )
+    unparsed = {field: None for field in PARSED_ADDRESS_FIELDS} | {
+        "has_international_domain_name": False,
+        "has_international_mailbox_name": False,
+    }
+    assert dict(rows[0]) == {"status": None, "duplicate_of": None, **unparsed}
+    assert dict(rows[1]) == {
+        "status": "Duplicate",
+        "duplicate_of": 0,
+        "email_address": "josé@bücher.example",
+        "local_part": "josé",
+        "domain_part": "bücher.example",
+        "ascii_domain_part": "xn--bcher-kva.example",
+        "has_international_domain_name": True,
+        "has_international_mailbox_name": True,
+    }
+    assert dict(rows[2]) == {"status": None, "duplicate_of": None, **unparsed}
 
 
 def test_timespans_are_zero_padded_with_days_only_past_24_hours() -> None:

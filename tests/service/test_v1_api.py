@@ -12,8 +12,9 @@ import asyncpg
 import orjson
 import pytest
 
-from tests.service.conftest import Node, NodeFactory, basic_auth, wait_for_completion
+from tests.service.conftest import Node, NodeFactory, wait_for_completion
 from tests.support.database import TestAccount, create_test_account
+from tests.support.nodes import basic_auth
 from verifalia_server.engine.statuses import Status
 from verifalia_server.engine.verdict import Verdict
 from verifalia_server.store.accounts import create_subaccount, set_subaccount_disabled
@@ -239,6 +240,10 @@ async def test_bad_requests_get_400_naming_the_field(node: Node, account: TestAc
         ({"entries": [{"inputData": "a@b.c"}], "quality": "ultra"}, "quality"),
         ({"entries": [{"inputData": "a@b.c"}], "priority": 256}, "priority"),
         ({"entries": [{"inputData": "a@b.c"}], "priority": "high"}, "priority"),
+        ({"entries": [{"inputData": "a@b.c"}], "priority": "5"}, "priority"),
+        ({"entries": [{"inputData": "a@b.c"}], "priority": True}, "priority"),
+        ({"entries": [{"inputData": "a@b.c"}, "b@c.d"]}, "entries[1]"),
+        ({"entries": [{"inputData": "a@b.c"}, {"inputData": "b@c.d", "custom": 7}]}, "entries[1].custom"),
         ({"entries": [{"inputData": "a@b.c"}], "deduplication": "aggressive"}, "deduplication"),
     ]
     for body, field in cases:
@@ -379,6 +384,43 @@ async def test_bodies_over_the_limit_get_413(start_node: NodeFactory, account: T
     status, _headers, error = await post_job(node, account, body)
     assert status == 413
     assert error["status"] == 413
+
+
+async def test_jobs_over_the_entry_limit_get_400_and_store_nothing(
+    start_node: NodeFactory, account: TestAccount
+) -> None:
+    node = await start_node(max_entries_per_job=2)
+    entries = [{"inputData": f"user{index}@example.com"} for index in range(3)]
+    status, _headers, error = await post_job(node, account, {"entries": entries})
+    assert status == 400
+    assert "'entries'" in error["message"]
+    assert "at most 2" in error["message"]
+    assert await node.pool.fetchval("SELECT count(*) FROM jobs") == 0
+    status, _headers, _snapshot = await post_job(node, account, {"entries": entries[:2]})
+    assert status == 202
+
+
+async def test_options_are_case_insensitive_and_null_means_the_default(
+    node: Node, account: TestAccount
+) -> None:
+    body = {
+        "entries": [{"inputData": "a@example.com", "custom": None, "unknown": 1}],
+        "quality": " EXTREME ",
+        "deduplication": "SAFE",
+        "priority": None,
+    }
+    status, headers, _snapshot = await post_job(node, account, body)
+    assert status == 202
+    job_id = uuid.UUID(headers["Location"].rsplit("/", 1)[1])
+    row = await node.pool.fetchrow("SELECT quality, deduplication, priority FROM jobs WHERE id = $1", job_id)
+    assert dict(row) == {"quality": "Extreme", "deduplication": "Safe", "priority": None}
+    status, headers, _snapshot = await post_job(
+        node, account, {"entries": [{"inputData": "a@example.com"}], "quality": None, "deduplication": None}
+    )
+    assert status == 202
+    job_id = uuid.UUID(headers["Location"].rsplit("/", 1)[1])
+    row = await node.pool.fetchrow("SELECT quality, deduplication FROM jobs WHERE id = $1", job_id)
+    assert dict(row) == {"quality": "Standard", "deduplication": "Off"}
 
 
 async def test_leading_double_slash_is_routed_without_redirect(node: Node, account: TestAccount) -> None:

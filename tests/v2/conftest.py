@@ -12,8 +12,7 @@ import pytest
 
 from tests.mailfarm.farm import MailFarm
 from tests.support.database import TestAccount, create_test_account
-from tests.support.nodes import basic_auth as basic_auth
-from tests.support.nodes import in_process_nodes
+from tests.support.nodes import basic_auth, in_process_nodes
 from verifalia_server.settings import ServiceSettings
 
 PROBLEM_JSON = "application/problem+json"

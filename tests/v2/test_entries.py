@@ -115,11 +115,16 @@ async def test_bad_paging_parameters_are_400(node: V2Node) -> None:
             await problem(response, 400)
 
 
-async def test_entries_of_a_job_in_progress_list_only_completed_ones(start_v2_node: Any) -> None:
+async def test_entries_and_exports_of_a_job_in_progress_hold_only_completed_ones(start_v2_node: Any) -> None:
     node = await start_v2_node(scheduler_enabled=False)
     created = await (await submit(node, entries("alice@postfix.mailfarm.net"), query="waitTime=0")).json()
-    page = await _get(node, node.v2(f"/email-validations/{created['overview']['id']}/entries"))
+    path = node.v2(f"/email-validations/{created['overview']['id']}/entries")
+    page = await _get(node, path)
     assert page == {"meta": {"isTruncated": False}, "data": []}
+    async with node.session.get(path, headers={**node.auth, "Accept": "text/csv"}) as response:
+        assert response.status == 200
+        rows = list(csv.reader(io.StringIO(await response.text())))
+    assert [row[:2] for row in rows] == [["Index", "Input data"]]
 
 
 async def test_csv_export_by_accept_header(node: V2Node) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from tests.support.database import create_test_account
-from tests.v2.conftest import NodeFactory, V2Node, basic_auth, entries, problem, submit
+from tests.support.nodes import basic_auth
+from tests.v2.conftest import NodeFactory, V2Node, entries, problem, submit
 from verifalia_server.store.accounts import create_subaccount
 
 

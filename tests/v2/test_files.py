@@ -18,9 +18,9 @@ from verifalia_server.api.files import (
     TEXT_CSV,
     TEXT_PLAIN,
     TEXT_TSV,
-    FileSettings,
     extract_addresses,
 )
+from verifalia_server.api.models import UploadSettings, parse_body
 
 
 def _xlsx(sheets: dict[str, list[list[Any]]]) -> bytes:
@@ -36,7 +36,8 @@ def _xlsx(sheets: dict[str, list[list[Any]]]) -> bytes:
 
 
 def _extract(content: bytes, media_type: str, **settings: Any) -> list[str]:
-    return extract_addresses(content, media_type, FileSettings.from_mapping(settings), 1000)
+    file_settings = parse_body(UploadSettings, settings).file_settings()
+    return extract_addresses(content, media_type, file_settings, 1000)
 
 
 def test_plain_text_one_address_per_line_with_row_range_and_line_endings() -> None:

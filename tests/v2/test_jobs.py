@@ -7,7 +7,8 @@ import time
 import uuid
 
 from tests.support.database import create_test_account
-from tests.v2.conftest import NodeFactory, V2Node, basic_auth, entries, problem, submit
+from tests.support.nodes import basic_auth
+from tests.v2.conftest import NodeFactory, V2Node, entries, problem, submit
 
 TIMESPAN = re.compile(r"^(\d+\.)?\d{2}:\d{2}:\d{2}$")
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -98,13 +99,14 @@ async def test_overview_is_the_bare_overview(node: V2Node) -> None:
 
 
 async def test_any_v2_version_prefix_and_a_doubled_slash_are_routed(node: V2Node) -> None:
-    for version in ("v2.5", "v2.7", "v3.0"):
+    for version in ("v2.5", "v2.7", "v2.10"):
         async with node.session.get(node.v2("/credits/balance", version), headers=node.auth) as response:
             assert response.status == 200, version
     async with node.session.get(f"{node.url}//v2.6/credits/balance", headers=node.auth) as response:
         assert response.status == 200
-    async with node.session.get(f"{node.url}/v1.9/credits/balance", headers=node.auth) as response:
-        assert response.status == 404
+    for version in ("v1.9", "v3.0"):
+        async with node.session.get(f"{node.url}/{version}/credits/balance", headers=node.auth) as response:
+            assert response.status == 404, version
 
 
 async def test_unknown_and_foreign_jobs_are_404(node: V2Node) -> None:

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from verifalia_server.api.errors import ApiError
+from verifalia_server.api.models import parse_timespan
 from verifalia_server.api.v2.query import (
     cut_page,
     date_range,
@@ -17,7 +18,6 @@ from verifalia_server.api.v2.query import (
     entry_status_filters,
     paging,
 )
-from verifalia_server.api.v2.timespans import parse_timespan
 from verifalia_server.api.v2.waiting import wait_seconds
 from verifalia_server.api.wire import timespan
 

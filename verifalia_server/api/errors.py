@@ -3,7 +3,7 @@
 - `/v1.4/...` (Verifalia v1.4): `{"status": <http status>, "message": "<detail>"}`.
 - `/v1/...` (LeadRocks): `{"status": "failed", "error": {"code": <leadrocks_code>, "message": "<detail>"}}`;
   an error without a LeadRocks code answers the LeadRocks code and message closest to its HTTP status
-  (`verifalia_server.api.leadrocks.errors.code_for_status`).
+  (`verifalia_server.api.leadrocks_codes.code_for_status`).
 - everything else (Verifalia v2.x, /health): RFC 9457 problem details, `application/problem+json`,
   `{"type", "title", "status", "detail"}`.
 """
@@ -16,6 +16,8 @@ from http import HTTPStatus
 
 import orjson
 from aiohttp import web
+
+from verifalia_server.api.leadrocks_codes import MESSAGES, code_for_status
 
 _V1_4 = re.compile(r"^/+v1\.4(/|$)")
 _LEADROCKS = re.compile(r"^/+v1(/|$)")
@@ -55,9 +57,6 @@ def _leadrocks_error(error: ApiError) -> dict[str, object]:
     """The LeadRocks `error` object: the error's own code, else the code closest to its HTTP status."""
     if error.leadrocks_code is not None:
         return {"code": error.leadrocks_code, "message": error.detail}
-    # Imported on use: the LeadRocks package imports this module for ApiError.
-    from verifalia_server.api.leadrocks.errors import MESSAGES, code_for_status
-
     code = code_for_status(error.status)
     return {"code": int(code), "message": MESSAGES[code]}
 

@@ -15,7 +15,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -59,23 +59,6 @@ class FileSettings:
     sheet: int = 0
     line_ending: LineEnding = LineEnding.AUTO
     delimiter: str | None = None
-
-    @classmethod
-    def from_mapping(cls, settings: Mapping[str, Any]) -> FileSettings:
-        """Read the file settings from a `settings` object, ignoring keys that are not file settings."""
-        starting_row = _index(settings, "startingRow") or 0
-        ending_key = "endingRow" if settings.get("endingRow") is not None else "endingRowRow"
-        ending_row = _index(settings, ending_key)
-        if ending_row is not None and ending_row < starting_row:
-            raise _bad_settings(f"{ending_key} ({ending_row}) is before startingRow ({starting_row}).")
-        return cls(
-            starting_row=starting_row,
-            ending_row=ending_row,
-            column=_index(settings, "column") or 0,
-            sheet=_index(settings, "sheet") or 0,
-            line_ending=_line_ending(settings.get("lineEnding")),
-            delimiter=_delimiter(settings.get("delimiter")),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,39 +219,6 @@ def _parse_settings(data: bytes) -> dict[str, Any]:
 
 def _media_type(header: str) -> str:
     return header.split(";", 1)[0].strip().lower()
-
-
-def _index(settings: Mapping[str, Any], key: str) -> int | None:
-    """A zero-based row, column or sheet number; None when the key is absent."""
-    value = settings.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _bad_settings(f"{key} must be a non-negative integer, got {value!r}.")
-    return value
-
-
-def _line_ending(value: Any) -> LineEnding:
-    if value is None:
-        return LineEnding.AUTO
-    for mode in LineEnding:
-        if isinstance(value, str) and value.strip().lower() == mode.value.lower():
-            return mode
-    raise _bad_settings(f"lineEnding must be one of Auto, CrLf, Cr, Lf, got {value!r}.")
-
-
-def _delimiter(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or len(value) != 1 or value in '\r\n"':
-        raise _bad_settings(
-            f"delimiter must be a single character other than a quote or line break, got {value!r}."
-        )
-    return value
-
-
-def _bad_settings(detail: str) -> ApiError:
-    return ApiError(400, "Bad Request", f"Invalid file settings: {detail}")
 
 
 def _too_large(limit: int) -> ApiError:

@@ -1,9 +1,9 @@
-"""Submission logic shared by every API surface: entry validation, deduplication, credits, storage.
+"""Submission logic shared by every API surface: deduplication, credits, storage.
 
-`parse_entries` validates the raw `entries` array; `submit` marks duplicates (`engine.syntax.dedup_key`,
-never a false duplicate: only syntactically valid addresses are compared), prices the job (duplicates are
-free), and stores it in one transaction, its own or one the caller has open (402 when the balance cannot
-cover it, and nothing is stored).
+Request bodies are validated before they get here (`api.models`). `submit` marks duplicates
+(`engine.syntax.dedup_key`, never a false duplicate: only syntactically valid addresses are compared),
+prices the job (duplicates are free), and stores it in one transaction, its own or one the caller has open
+(402 when the balance cannot cover it, and nothing is stored).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import asyncpg
 
@@ -24,8 +24,7 @@ from verifalia_server.store.credits import InsufficientCredits
 from verifalia_server.store.database import Pool
 from verifalia_server.store.jobs import Job, NewEntry, NewJob, create_job
 
-MAX_CUSTOM_LENGTH = 50
-DEDUPLICATION_MODES = ("Off", "Safe", "Relaxed")
+Deduplication = Literal["Off", "Safe", "Relaxed"]
 
 
 class SubmittedEntry(NamedTuple):
@@ -41,7 +40,7 @@ class Submission:
 
     entries: Sequence[SubmittedEntry]
     quality: Quality = Quality.STANDARD
-    deduplication: str = "Off"
+    deduplication: Deduplication = "Off"
     priority: int | None = None
     name: str | None = None
     retention: dt.timedelta | None = None
@@ -54,58 +53,12 @@ def bad_request(detail: str) -> ApiError:
     return ApiError(400, "Bad Request", detail)
 
 
-def parse_entries(raw: object, max_entries: int, field: str = "entries") -> list[SubmittedEntry]:
-    """Validate a JSON `entries` array of `{inputData, custom?}` objects."""
-    if not isinstance(raw, list):
-        raise bad_request(f"'{field}' must be an array of entries.")
-    if not raw:
-        raise bad_request(f"'{field}' must contain at least one entry.")
-    if len(raw) > max_entries:
-        raise bad_request(f"'{field}' holds {len(raw)} entries; at most {max_entries} are allowed per job.")
-    entries: list[SubmittedEntry] = []
-    append = entries.append
-    for position, item in enumerate(raw):
-        if not isinstance(item, dict):
-            raise bad_request(f"'{field}[{position}]' must be an object with an 'inputData' string.")
-        input_data = item.get("inputData")
-        if not isinstance(input_data, str):
-            raise bad_request(f"'{field}[{position}].inputData' must be a string.")
-        custom = item.get("custom")
-        if custom is not None and (not isinstance(custom, str) or len(custom) > MAX_CUSTOM_LENGTH):
-            raise bad_request(
-                f"'{field}[{position}].custom' must be a string of at most {MAX_CUSTOM_LENGTH} characters."
-            )
-        append(SubmittedEntry(input_data, custom))
-    return entries
-
-
-def parse_priority(raw: object, field: str = "priority") -> int | None:
-    """Validate an optional priority: an integer from 0 to 255."""
-    if raw is None:
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= 255:
-        raise bad_request(f"'{field}' must be an integer between 0 and 255.")
-    return raw
-
-
-def parse_quality(raw: object, field: str = "quality") -> Quality:
-    """Validate an optional quality name (case-insensitive); Standard when absent."""
-    if raw is None:
-        return Quality.STANDARD
-    if not isinstance(raw, str):
-        raise bad_request(f"'{field}' must be one of standard, high, extreme.")
-    try:
-        return Quality.parse(raw)
-    except ValueError:
-        raise bad_request(f"'{field}' must be one of standard, high, extreme.") from None
-
-
 def grouping_domain(input_data: str) -> str:
     """The scheduler's grouping key: the lowercased text after the last '@'."""
     return input_data.rpartition("@")[2].strip().lower()
 
 
-def _new_entries(entries: Sequence[SubmittedEntry], deduplication: str) -> list[NewEntry]:
+def _new_entries(entries: Sequence[SubmittedEntry], deduplication: Deduplication) -> list[NewEntry]:
     if deduplication == "Off":
         return [
             NewEntry(entry.input_data, entry.custom, grouping_domain(entry.input_data)) for entry in entries
@@ -116,28 +69,12 @@ def _new_entries(entries: Sequence[SubmittedEntry], deduplication: str) -> list[
     for index, entry in enumerate(entries):
         parsed = parse_address(entry.input_data)
         domain = grouping_domain(entry.input_data)
-        if not isinstance(parsed, ParsedAddress):
-            result.append(NewEntry(entry.input_data, entry.custom, domain))
-            continue
-        key = dedup_key(parsed, relaxed)
-        original = first_seen.setdefault(key, index)
-        if original == index:
-            result.append(NewEntry(entry.input_data, entry.custom, domain))
-            continue
-        result.append(
-            NewEntry(
-                entry.input_data,
-                entry.custom,
-                domain,
-                duplicate_of=original,
-                email_address=parsed.email_address,
-                local_part=parsed.local_part,
-                domain_part=parsed.domain_part,
-                ascii_domain_part=parsed.ascii_domain_part,
-                has_international_domain_name=parsed.has_international_domain_name,
-                has_international_mailbox_name=parsed.has_international_mailbox_name,
-            )
-        )
+        if isinstance(parsed, ParsedAddress):
+            original = first_seen.setdefault(dedup_key(parsed, relaxed), index)
+            if original != index:
+                result.append(NewEntry(entry.input_data, entry.custom, domain, original, parsed))
+                continue
+        result.append(NewEntry(entry.input_data, entry.custom, domain))
     return result
 
 
@@ -161,8 +98,6 @@ async def submit(
 
     With `connection`, the job is stored inside the caller's open transaction on it.
     """
-    if submission.deduplication not in DEDUPLICATION_MODES:
-        raise bad_request("'deduplication' must be one of Off, Safe, Relaxed.")
     entries = _new_entries(submission.entries, submission.deduplication)
     new_job = NewJob(
         account_id=account_id,

@@ -15,14 +15,8 @@ from verifalia_server.api.auth import require
 from verifalia_server.api.errors import ApiError, error_for_status
 from verifalia_server.api.keys import EVENTS_KEY, POOL_KEY, SETTINGS_KEY, SNAPSHOT_CACHE_KEY
 from verifalia_server.api.middleware import CLIENT_IP_KEY
-from verifalia_server.api.submission import (
-    Submission,
-    bad_request,
-    parse_entries,
-    parse_priority,
-    parse_quality,
-    submit,
-)
+from verifalia_server.api.models import RequestLimits, V1SubmissionRequest, parse_body
+from verifalia_server.api.submission import bad_request, submit
 from verifalia_server.api.wire import estimated_remaining_seconds, iso_datetime, timespan
 from verifalia_server.engine.statuses import Status, v1_shorthands, v1_status
 from verifalia_server.store.credits import get_balance
@@ -34,7 +28,6 @@ ENGINE_VERSION = f"verifalia-server {version('verifalia-server')}"
 NORMAL_PRIORITY = 127
 _STREAM_CHUNK = 5000
 _RELAXED_JSON_MAX_BYTES = 1024 * 1024
-_DEDUPLICATION = {"off": "Off", "safe": "Safe"}
 # v1.4 shows no suggestions and no evidence.
 V1_ENTRY_FIELDS = tuple(name for name in ENTRY_FIELDS if name not in ("suggestions", "evidence"))
 
@@ -157,43 +150,29 @@ async def _load_job(request: web.Request, account_id: int) -> Job:
     return job
 
 
-def _parse_body(raw: bytes) -> dict[str, Any]:
+def _decode_body(raw: bytes) -> Any:
     try:
-        body = orjson.loads(raw)
+        return orjson.loads(raw)
     except orjson.JSONDecodeError:
         # The docs' own examples use JavaScript object syntax (unquoted keys, single quotes); that slower
         # parser only gets hand-written-sized bodies.
         if len(raw) > _RELAXED_JSON_MAX_BYTES:
             raise bad_request("The request body is not valid JSON.") from None
         try:
-            body = json5.loads(raw.decode("utf-8"))
+            return json5.loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise bad_request("The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object with an 'entries' array.")
-    return body
-
-
-def _submission(body: dict[str, Any], max_entries: int) -> Submission:
-    entries = parse_entries(body.get("entries"), max_entries)
-    deduplication = body.get("deduplication")
-    if deduplication is not None and (
-        not isinstance(deduplication, str) or deduplication.lower() not in _DEDUPLICATION
-    ):
-        raise bad_request("'deduplication' must be one of off, safe.")
-    return Submission(
-        entries=entries,
-        quality=parse_quality(body.get("quality")),
-        priority=parse_priority(body.get("priority")),
-        deduplication="Off" if deduplication is None else _DEDUPLICATION[deduplication.lower()],
-    )
 
 
 async def submit_validation(request: web.Request) -> web.StreamResponse:
     """`POST /v1.4/email-validations`."""
     principal = await require(request, "submit")
     settings = request.app[SETTINGS_KEY]
-    submission = _submission(_parse_body(await request.read()), settings.max_entries_per_job)
+    body = parse_body(
+        V1SubmissionRequest,
+        _decode_body(await request.read()),
+        RequestLimits(max_entries=settings.max_entries_per_job),
+    )
     pool = request.app[POOL_KEY]
     job = await submit(
         pool,
@@ -201,7 +180,7 @@ async def submit_validation(request: web.Request) -> web.StreamResponse:
         account_id=principal.account_id,
         owner=principal.sid,
         client_ip=request[CLIENT_IP_KEY],
-        submission=submission,
+        submission=body.submission(),
     )
     if settings.v1_submit_wait > 0 and await request.app[EVENTS_KEY].wait_completed(
         job.id, settings.v1_submit_wait

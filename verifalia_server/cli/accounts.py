@@ -10,7 +10,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from verifalia_server.cli import apps
-from verifalia_server.cli.common import Action, Handler, Subcommands, add_command, add_group, database_handler
+from verifalia_server.cli.common import (
+    Action,
+    Handler,
+    Subcommands,
+    add_command,
+    add_group,
+    database_handler,
+    non_empty_name,
+)
 from verifalia_server.store import accounts
 from verifalia_server.store.database import Pool
 
@@ -36,7 +44,7 @@ def register(commands: Subcommands) -> None:
     create = add_command(
         actions, "create", "create an account and its first sub-account", _handler(_create_account)
     )
-    create.add_argument("--name", required=True)
+    create.add_argument("--name", type=non_empty_name, required=True, help="account name (not empty)")
     create.add_argument("--credits", type=_credits, default=Decimal(0), help="initial credit pack")
     create.add_argument("--free-daily", type=_credits, default=Decimal(0), help="free credits every 24 h")
 
@@ -45,7 +53,9 @@ def register(commands: Subcommands) -> None:
         sub_actions, "create", "create a sub-account with its own SID and token", _handler(_create_subaccount)
     )
     sub_create.add_argument("--account", type=int, required=True, help="account id")
-    sub_create.add_argument("--name", default="sub-account")
+    sub_create.add_argument(
+        "--name", type=non_empty_name, default="sub-account", help="sub-account name (not empty)"
+    )
     sub_create.add_argument(
         "--permissions",
         type=_permissions,
@@ -76,8 +86,8 @@ async def _create_account(pool: Pool[Any], args: argparse.Namespace) -> dict[str
     return {
         "account_id": account.id,
         "name": account.name,
-        "credits": str(account.credit_packs),
-        "free_daily_credits": str(account.free_daily_credits),
+        "credits": account.credit_packs,
+        "free_daily_credits": account.free_daily_credits,
         "sid": credentials.sid,
         "token": credentials.token,
         "permissions": list(credentials.permissions),
@@ -101,4 +111,4 @@ async def _disable_subaccount(pool: Pool[Any], args: argparse.Namespace) -> dict
 
 async def _add_credits(pool: Pool[Any], args: argparse.Namespace) -> dict[str, Any]:
     balance = await accounts.add_credits(pool, args.account, args.credits)
-    return {"account_id": args.account, "credits": str(balance)}
+    return {"account_id": args.account, "credits": balance}

@@ -13,6 +13,7 @@ from verifalia_server.cli.common import (
     add_command,
     add_group,
     database_handler,
+    non_empty_name,
     print_fields,
     print_rows,
 )
@@ -45,7 +46,7 @@ def register(account_actions: Subcommands) -> None:
         actions, "create", "create an app and print its token (shown only once)", _handler(_create)
     )
     create.add_argument("--account", type=int, required=True, help="account id")
-    create.add_argument("--name", required=True)
+    create.add_argument("--name", type=non_empty_name, required=True, help="app name (not empty)")
     _limit_flags(create)
 
     listing = add_command(actions, "list", "list an account's apps", _handler(_list, _print_apps))

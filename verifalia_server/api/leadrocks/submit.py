@@ -8,8 +8,9 @@ from verifalia_server.api.errors import ApiError
 from verifalia_server.api.keys import SETTINGS_KEY
 from verifalia_server.api.leadrocks.access import Caller
 from verifalia_server.api.leadrocks.csvfile import CsvTable
-from verifalia_server.api.leadrocks.errors import ErrorCode, LeadRocksError
+from verifalia_server.api.leadrocks.errors import LeadRocksError
 from verifalia_server.api.leadrocks.upload import ListUpload
+from verifalia_server.api.leadrocks_codes import ErrorCode
 from verifalia_server.api.middleware import CLIENT_IP_KEY
 from verifalia_server.api.submission import Submission, SubmittedEntry, submit
 from verifalia_server.engine.verdict import Quality

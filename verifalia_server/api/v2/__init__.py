@@ -13,8 +13,8 @@ from verifalia_server.api.keys import EVENTS_KEY, POOL_KEY, SETTINGS_KEY
 from verifalia_server.api.v2 import auth_tokens, credits, entries, jobs, listing
 from verifalia_server.api.v2.settings import V2_SETTINGS_KEY, V2Settings
 
-# Any API version from 2.0 up: the SDKs send v2.5, v2.6 and v2.7; v1.4 has its own surface.
-VERSION = r"{version:v(?:[2-9]|[1-9][0-9]+)\.[0-9]+}"
+# Any API version 2.x: the SDKs send v2.5, v2.6 and v2.7; v1.4 has its own surface.
+VERSION = r"{version:v2\.[0-9]+}"
 
 ROUTES = (
     (hdrs.METH_POST, "/email-validations", jobs.submit),

@@ -12,6 +12,7 @@ from aiohttp import web
 from verifalia_server.api import tokens
 from verifalia_server.api.auth import jwt_secret, unauthorized
 from verifalia_server.api.keys import POOL_KEY
+from verifalia_server.api.models import TokenRequest, parse_body
 from verifalia_server.api.v2.jobs import json_response
 from verifalia_server.api.v2.query import bad_request
 from verifalia_server.api.v2.settings import V2_SETTINGS_KEY
@@ -21,16 +22,12 @@ from verifalia_server.store.accounts import get_subaccount, token_matches
 async def issue_token(request: web.Request) -> web.Response:
     """Answer `{"accessToken": "<jwt>"}` for valid credentials, 401 otherwise."""
     try:
-        body = orjson.loads(await request.read())
+        decoded = orjson.loads(await request.read())
     except orjson.JSONDecodeError:
-        raise bad_request("The request body must be a JSON object with 'username' and 'password'.") from None
-    if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object with 'username' and 'password'.")
-    username, password = body.get("username"), body.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
-        raise bad_request("'username' and 'password' must be strings.")
-    sub_account = await get_subaccount(request.app[POOL_KEY], username)
-    if sub_account is None or not token_matches(sub_account, password):
+        raise bad_request(f"The request body must be {TokenRequest.shape}.") from None
+    credentials = parse_body(TokenRequest, decoded)
+    sub_account = await get_subaccount(request.app[POOL_KEY], credentials.username)
+    if sub_account is None or not token_matches(sub_account, credentials.password):
         raise unauthorized("Invalid username or password.")
     if sub_account.disabled:
         raise unauthorized("This sub-account is disabled.")

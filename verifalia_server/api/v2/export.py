@@ -7,7 +7,7 @@ import csv
 import io
 import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import openpyxl
@@ -45,13 +45,13 @@ _CHUNK = 5000
 
 
 def export_row(record: Mapping[str, Any]) -> list[Any]:
-    """The export cells of one entry, in `COLUMNS` order; pending entries have blank verdict cells."""
-    status = None if record["status"] is None else Status(record["status"])
+    """The export cells of one completed entry, in `COLUMNS` order."""
+    status = Status(record["status"])
     return [
         record["index"],
         record["input_data"],
-        "" if status is None else classify(status).value,
-        "" if status is None else status.value,
+        classify(status).value,
+        status.value,
         record["email_address"] or "",
         record["local_part"] or "",
         record["domain_part"] or "",
@@ -65,12 +65,12 @@ def export_row(record: Mapping[str, Any]) -> list[Any]:
         "" if record["duplicate_of"] is None else record["duplicate_of"],
         " ".join(record["suggestions"] or ()),
         record["custom"] or "",
-        "" if record["completed_on"] is None else iso_datetime(record["completed_on"]),
+        iso_datetime(record["completed_on"]),
     ]
 
 
 async def export_csv(request: web.Request, pool: Pool[Any], job_id: uuid.UUID) -> web.StreamResponse:
-    """Stream every entry as CSV with a header row."""
+    """Stream every completed entry as CSV with a header row (pending ones are left out, as in pages)."""
     response = web.StreamResponse(
         headers={
             "Content-Type": f"{TEXT_CSV}; charset=utf-8",
@@ -83,23 +83,21 @@ async def export_csv(request: web.Request, pool: Pool[Any], job_id: uuid.UUID) -
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     async for rows in iter_entries(pool, job_id, _CHUNK):
-        writer.writerows(export_row(row) for row in rows)
+        writer.writerows(export_row(row) for row in _completed(rows))
         await response.write(buffer.getvalue().encode("utf-8"))
         buffer.seek(0)
         buffer.truncate()
-    if buffer.tell():
-        await response.write(buffer.getvalue().encode("utf-8"))
     await response.write_eof()
     return response
 
 
 async def export_xlsx(pool: Pool[Any], job_id: uuid.UUID) -> web.Response:
-    """Build an .xlsx workbook of every entry (one sheet, header row first)."""
+    """Build an .xlsx workbook of every completed entry (one sheet, header row first)."""
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("Entries")
     sheet.append(list(COLUMNS))
     async for rows in iter_entries(pool, job_id, _CHUNK):
-        for row in rows:
+        for row in _completed(rows):
             sheet.append(export_row(row))
     content = await asyncio.to_thread(_save, workbook)
     return web.Response(
@@ -109,6 +107,10 @@ async def export_xlsx(pool: Pool[Any], job_id: uuid.UUID) -> web.Response:
             "Content-Disposition": f'attachment; filename="{job_id}.xlsx"',
         },
     )
+
+
+def _completed(rows: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    return (row for row in rows if row["status"] is not None)
 
 
 def _save(workbook: Any) -> bytes:
