@@ -46,101 +46,90 @@ def test_text_joins_lines_without_the_enhanced_codes() -> None:
     assert gmail.text == "The email account that you tried to reach does not exist. Please try"
 
 
-RECIPIENT_CASES = [
-    # (code, first line, expected) — each a reply real servers send, or the RFC's own example.
-    (250, "2.1.5 Ok", Status.SUCCESS),
-    (251, "User not local; will forward", Status.SUCCESS),  # RFC 5321 §4.2.2
-    (
-        550,
-        "5.1.1 <x@y>: Recipient address rejected: User unknown in virtual mailbox table",
-        Status.MAILBOX_DOES_NOT_EXIST,
-    ),
-    (550, "5.1.0 Address rejected", Status.MAILBOX_DOES_NOT_EXIST),
-    (553, "5.1.3 Bad recipient address syntax", Status.MAILBOX_DOES_NOT_EXIST),
-    (556, "5.1.10 Recipient address has null MX", Status.MAILBOX_DOES_NOT_EXIST),
-    (550, "5.2.1 The email account that you tried to reach is disabled", Status.MAILBOX_DOES_NOT_EXIST),
-    (550, "Unrouteable address", Status.MAILBOX_DOES_NOT_EXIST),  # Exim, no enhanced code
-    (
-        554,
-        "delivery error: dd This user doesn't have a yahoo.com account (x@yahoo.com) [0]",
-        Status.MAILBOX_DOES_NOT_EXIST,
-    ),
-    (550, "sorry, no mailbox here by that name. (#5.1.1)", Status.MAILBOX_DOES_NOT_EXIST),  # qmail
-    (
-        551,
-        "User not local; please try <forward@example.org>",
-        Status.MAILBOX_DOES_NOT_EXIST,
-    ),  # RFC 5321 §4.2.2
-    (550, "5.4.1 Recipient address rejected: Access denied. AS(201806281)", Status.MAILBOX_DOES_NOT_EXIST),
-    (
-        554,
-        "5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
-        Status.LOCAL_END_POINT_REJECTED,
-    ),
-    (550, "5.7.1 Client host rejected: cannot find your reverse hostname", Status.LOCAL_END_POINT_REJECTED),
-    (550, "5.7.606 Access denied, banned sending IP [192.0.2.1]", Status.LOCAL_END_POINT_REJECTED),
-    (554, "5.7.1 <x@y>: Relay access denied", Status.LOCAL_END_POINT_REJECTED),
-    (550, "5.7.1 User unknown", Status.LOCAL_END_POINT_REJECTED),  # 5.7.x is policy whatever the text says
-    (
-        550,
-        "Blocked - see https://ipcheck.proofpoint.com/?ip=192.0.2.1 (blocklisted)",
-        Status.LOCAL_END_POINT_REJECTED,
-    ),
-    (
-        550,
-        "Requested action not taken",
-        Status.LOCAL_END_POINT_REJECTED,
-    ),  # unexplained: not a mailbox verdict
-    (550, "5.7.1 <s@ours>: Sender address rejected: Access denied", Status.LOCAL_SENDER_ADDRESS_REJECTED),
-    (550, "5.1.8 <s@ours>: Sender address rejected: Domain not found", Status.LOCAL_SENDER_ADDRESS_REJECTED),
-    (452, "4.2.2 <full@y>: Mailbox full", Status.MAILBOX_HAS_INSUFFICIENT_STORAGE),
-    (552, "5.2.2 Mailbox full", Status.MAILBOX_HAS_INSUFFICIENT_STORAGE),
-    (552, "Mailbox quota exceeded", Status.MAILBOX_HAS_INSUFFICIENT_STORAGE),
-    (452, "4.5.3 Too many recipients", Meaning.TOO_MANY_RECIPIENTS),
-    (452, "Too many recipients", Meaning.TOO_MANY_RECIPIENTS),  # RFC 5321 §4.5.3.1.10
-    (450, "4.7.1 <x@y>: Recipient address rejected: Greylisted", Status.MAILBOX_TEMPORARILY_UNAVAILABLE),
-    (451, "4.3.0 Temporary lookup failure", Status.MAILBOX_TEMPORARILY_UNAVAILABLE),
-    (450, "4.2.0 Mailbox temporarily unavailable", Status.MAILBOX_TEMPORARILY_UNAVAILABLE),
-    (450, "4.1.1 <x@y>: Recipient address rejected: User unknown", Status.MAILBOX_TEMPORARILY_UNAVAILABLE),
-    (450, "4.7.1 Client host rejected: cannot find your hostname", Status.MAILBOX_TEMPORARILY_UNAVAILABLE),
-    (421, "4.7.0 Try again later, closing connection", Status.SERVER_TEMPORARY_UNAVAILABLE),
-    (500, "5.5.2 Error: bad syntax", Status.SMTP_DIALOG_ERROR),
-    (503, "5.5.1 Error: need MAIL command", Status.SMTP_DIALOG_ERROR),
-]
+Expected = Status | Meaning | None
 
 
-@pytest.mark.parametrize(("code", "line", "expected"), RECIPIENT_CASES)
-def test_recipient_reply_classification(code: int, line: str, expected: Status | Meaning) -> None:
+def _cases(table: dict[Expected, list[tuple[int, str]]]) -> list[tuple[int, str, Expected]]:
+    return [(code, line, expected) for expected, replies in table.items() for code, line in replies]
+
+
+# Each (code, first line) is a reply real servers send, or the RFC's own example, under the verdict it earns.
+RECIPIENT_CASES: dict[Expected, list[tuple[int, str]]] = {
+    Status.SUCCESS: [
+        (250, "2.1.5 Ok"),
+        (251, "User not local; will forward"),  # RFC 5321 §4.2.2
+    ],
+    Status.MAILBOX_DOES_NOT_EXIST: [
+        (550, "5.1.1 <x@y>: Recipient address rejected: User unknown in virtual mailbox table"),
+        (550, "5.1.0 Address rejected"),
+        (553, "5.1.3 Bad recipient address syntax"),
+        (556, "5.1.10 Recipient address has null MX"),
+        (550, "5.2.1 The email account that you tried to reach is disabled"),
+        (550, "Unrouteable address"),  # Exim, no enhanced code
+        (554, "delivery error: dd This user doesn't have a yahoo.com account (x@yahoo.com) [0]"),
+        (550, "sorry, no mailbox here by that name. (#5.1.1)"),  # qmail
+        (551, "User not local; please try <forward@example.org>"),  # RFC 5321 §4.2.2
+        (550, "5.4.1 Recipient address rejected: Access denied. AS(201806281)"),
+    ],
+    Status.LOCAL_END_POINT_REJECTED: [
+        (554, "5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org"),
+        (550, "5.7.1 Client host rejected: cannot find your reverse hostname"),
+        (550, "5.7.606 Access denied, banned sending IP [192.0.2.1]"),
+        (554, "5.7.1 <x@y>: Relay access denied"),
+        (550, "5.7.1 User unknown"),  # 5.7.x is policy whatever the text says
+        (550, "Blocked - see https://ipcheck.proofpoint.com/?ip=192.0.2.1 (blocklisted)"),
+        (550, "Requested action not taken"),  # unexplained: not a mailbox verdict
+    ],
+    Status.LOCAL_SENDER_ADDRESS_REJECTED: [
+        (550, "5.7.1 <s@ours>: Sender address rejected: Access denied"),
+        (550, "5.1.8 <s@ours>: Sender address rejected: Domain not found"),
+    ],
+    Status.MAILBOX_HAS_INSUFFICIENT_STORAGE: [
+        (452, "4.2.2 <full@y>: Mailbox full"),
+        (552, "5.2.2 Mailbox full"),
+        (552, "Mailbox quota exceeded"),
+    ],
+    Meaning.TOO_MANY_RECIPIENTS: [
+        (452, "4.5.3 Too many recipients"),
+        (452, "Too many recipients"),  # RFC 5321 §4.5.3.1.10
+    ],
+    Status.MAILBOX_TEMPORARILY_UNAVAILABLE: [
+        (450, "4.7.1 <x@y>: Recipient address rejected: Greylisted"),
+        (451, "4.3.0 Temporary lookup failure"),
+        (450, "4.2.0 Mailbox temporarily unavailable"),
+        (450, "4.1.1 <x@y>: Recipient address rejected: User unknown"),
+        (450, "4.7.1 Client host rejected: cannot find your hostname"),
+    ],
+    Status.SERVER_TEMPORARY_UNAVAILABLE: [(421, "4.7.0 Try again later, closing connection")],
+    Status.SMTP_DIALOG_ERROR: [(500, "5.5.2 Error: bad syntax"), (503, "5.5.1 Error: need MAIL command")],
+}
+
+SENDER_CASES: dict[Expected, list[tuple[int, str]]] = {
+    None: [(250, "2.1.0 Ok")],
+    Status.LOCAL_SENDER_ADDRESS_REJECTED: [
+        (553, "5.7.1 <s@ours>: Sender address rejected: not owned by user"),
+        (550, "5.1.8 <s@ours>: Sender address rejected: Domain not found"),
+        (553, "sorry, your envelope sender is in my badmailfrom list"),
+    ],
+    Status.LOCAL_END_POINT_REJECTED: [
+        (554, "5.7.1 Service unavailable; Client host [192.0.2.1] blocked using b.barracudacentral.org"),
+        (530, "5.7.0 Must issue a STARTTLS command first"),
+    ],
+    Status.SMTP_DIALOG_ERROR: [(501, "5.5.4 Syntax: MAIL FROM:<address>")],
+    Status.SERVER_TEMPORARY_UNAVAILABLE: [
+        (451, "4.3.0 Server configuration error"),
+        (421, "4.7.0 Too many connections"),
+    ],
+}
+
+
+@pytest.mark.parametrize(("code", "line", "expected"), _cases(RECIPIENT_CASES))
+def test_recipient_reply_classification(code: int, line: str, expected: Expected) -> None:
     assert classify_recipient(reply(code, line)) is expected
 
 
-@pytest.mark.parametrize(
-    ("code", "line", "expected"),
-    [
-        (250, "2.1.0 Ok", None),
-        (
-            553,
-            "5.7.1 <s@ours>: Sender address rejected: not owned by user",
-            Status.LOCAL_SENDER_ADDRESS_REJECTED,
-        ),
-        (
-            550,
-            "5.1.8 <s@ours>: Sender address rejected: Domain not found",
-            Status.LOCAL_SENDER_ADDRESS_REJECTED,
-        ),
-        (553, "sorry, your envelope sender is in my badmailfrom list", Status.LOCAL_SENDER_ADDRESS_REJECTED),
-        (
-            554,
-            "5.7.1 Service unavailable; Client host [192.0.2.1] blocked using b.barracudacentral.org",
-            Status.LOCAL_END_POINT_REJECTED,
-        ),
-        (530, "5.7.0 Must issue a STARTTLS command first", Status.LOCAL_END_POINT_REJECTED),
-        (501, "5.5.4 Syntax: MAIL FROM:<address>", Status.SMTP_DIALOG_ERROR),
-        (451, "4.3.0 Server configuration error", Status.SERVER_TEMPORARY_UNAVAILABLE),
-        (421, "4.7.0 Too many connections", Status.SERVER_TEMPORARY_UNAVAILABLE),
-    ],
-)
-def test_sender_reply_classification(code: int, line: str, expected: Status | None) -> None:
+@pytest.mark.parametrize(("code", "line", "expected"), _cases(SENDER_CASES))
+def test_sender_reply_classification(code: int, line: str, expected: Expected) -> None:
     assert classify_sender(reply(code, line)) is expected
 
 

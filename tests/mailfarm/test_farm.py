@@ -8,6 +8,7 @@ import ipaddress
 import socket
 import ssl
 import time
+from collections.abc import AsyncIterator
 
 import dns.asyncquery
 import dns.asyncresolver
@@ -25,6 +26,7 @@ from tests.mailfarm import MailFarm
 from tests.mailfarm.catalogue import build_catalogue
 
 READ_TIMEOUT = 2.0
+PROBE_MAIL_FROM = "MAIL FROM:<probe@client.example>"
 
 
 class SmtpClient:
@@ -60,15 +62,46 @@ class SmtpClient:
         await self.writer.wait_closed()
 
 
-async def _session(farm: MailFarm, ip: str, *commands: str) -> list[list[str]]:
+@contextlib.asynccontextmanager
+async def _connected(farm: MailFarm, ip: str) -> AsyncIterator[SmtpClient]:
     client = await SmtpClient.connect(ip, farm.smtp_port)
     try:
+        yield client
+    finally:
+        await client.close()
+
+
+@contextlib.asynccontextmanager
+async def _open_transaction(farm: MailFarm, ip: str) -> AsyncIterator[SmtpClient]:
+    """A client past the banner, EHLO and MAIL FROM, ready for RCPT."""
+    async with _connected(farm, ip) as client:
+        await client.reply()
+        await client.command("EHLO client.example")
+        await client.command(PROBE_MAIL_FROM)
+        yield client
+
+
+async def _session(farm: MailFarm, ip: str, *commands: str) -> list[list[str]]:
+    async with _connected(farm, ip) as client:
         replies = [await client.reply()]
         for command in commands:
             replies.append(await client.command(command))
         return replies
-    finally:
-        await client.close()
+
+
+async def _transaction(
+    farm: MailFarm, ip: str, *recipients: str, mail_from: str = PROBE_MAIL_FROM
+) -> list[list[str]]:
+    """The replies to a session of EHLO, `mail_from` and one RCPT TO per recipient."""
+    rcpts = [f"RCPT TO:<{recipient}>" for recipient in recipients]
+    return await _session(farm, ip, "EHLO client.example", mail_from, *rcpts)
+
+
+def _trusting_tls_context() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # the farm's certificate is self-signed
+    return context
 
 
 def _resolver(farm: MailFarm, timeout: float = 1.0) -> dns.asyncresolver.Resolver:
@@ -79,6 +112,11 @@ def _resolver(farm: MailFarm, timeout: float = 1.0) -> dns.asyncresolver.Resolve
     resolver.lifetime = timeout
     resolver.timeout = timeout
     return resolver
+
+
+def _exchangers(answer: dns.resolver.Answer) -> list[tuple[int, str]]:
+    """An MX answer's (preference, exchange) pairs, most preferred first."""
+    return sorted((record.preference, record.exchange.to_text()) for record in answer)
 
 
 async def _query(farm: MailFarm, name: str, rdtype: str, *, tcp: bool = False) -> dns.message.Message:
@@ -95,8 +133,7 @@ async def _query(farm: MailFarm, name: str, rdtype: str, *, tcp: bool = False) -
 async def test_mx_records_come_in_preference_order_with_addresses(mail_farm: MailFarm) -> None:
     resolver = _resolver(mail_farm)
     answer = await resolver.resolve("multimx.mailfarm.net", "MX")
-    exchangers = sorted((record.preference, record.exchange.to_text()) for record in answer)
-    assert exchangers == [(10, "mx1.multimx.mailfarm.net."), (20, "mx2.multimx.mailfarm.net.")]
+    assert _exchangers(answer) == [(10, "mx1.multimx.mailfarm.net."), (20, "mx2.multimx.mailfarm.net.")]
     assert answer.rrset is not None
     assert answer.rrset.ttl == 300
     primary = await resolver.resolve("mx1.multimx.mailfarm.net", "A")
@@ -167,14 +204,13 @@ async def test_idn_domain_is_served_under_its_a_label(mail_farm: MailFarm) -> No
 
 
 async def test_idn_host_accepts_both_domain_forms(mail_farm: MailFarm) -> None:
-    replies = await _session(
+    replies = await _transaction(
         mail_farm,
         "127.0.1.23",
-        "EHLO client.example",
-        "MAIL FROM:<probe@client.example> SMTPUTF8",
-        "RCPT TO:<alice@xn--bcher-kva.mailfarm.net>",
-        "RCPT TO:<bob@bücher.mailfarm.net>",
-        "RCPT TO:<nobody@bücher.mailfarm.net>",
+        "alice@xn--bcher-kva.mailfarm.net",
+        "bob@bücher.mailfarm.net",
+        "nobody@bücher.mailfarm.net",
+        mail_from=f"{PROBE_MAIL_FROM} SMTPUTF8",
     )
     assert [reply[0][:9] for reply in replies[3:]] == ["250 2.1.5", "250 2.1.5", "550 5.1.1"]
 
@@ -203,15 +239,14 @@ async def test_tcp_answers_like_udp(mail_farm: MailFarm) -> None:
 
 async def test_postfix_accepts_known_and_rejects_unknown_mailboxes(mail_farm: MailFarm) -> None:
     ip = "127.0.1.1"
-    replies = await _session(
-        mail_farm,
-        ip,
+    commands = [
         "EHLO client.example",
-        "MAIL FROM:<probe@client.example>",
+        PROBE_MAIL_FROM,
         "RCPT TO:<alice@postfix.mailfarm.net>",
         "RCPT TO:<nobody@postfix.mailfarm.net>",
         "QUIT",
-    )
+    ]
+    replies = await _session(mail_farm, ip, *commands)
     banner, ehlo, mail, known, unknown, bye = replies
     assert banner == ["220 mx.postfix.mailfarm.net ESMTP Postfix"]
     assert ehlo[0] == "250-mx.postfix.mailfarm.net"
@@ -224,13 +259,7 @@ async def test_postfix_accepts_known_and_rejects_unknown_mailboxes(mail_farm: Ma
     ]
     assert bye == ["221 2.0.0 Bye"]
     assert mail_farm.sessions_opened(ip) == 1
-    assert mail_farm.transcript(ip) == [
-        "EHLO client.example",
-        "MAIL FROM:<probe@client.example>",
-        "RCPT TO:<alice@postfix.mailfarm.net>",
-        "RCPT TO:<nobody@postfix.mailfarm.net>",
-        "QUIT",
-    ]
+    assert mail_farm.transcript(ip) == commands
 
 
 @pytest.mark.parametrize(
@@ -271,14 +300,7 @@ async def test_postfix_accepts_known_and_rejects_unknown_mailboxes(mail_farm: Ma
 async def test_mta_styles_word_their_answers(
     mail_farm: MailFarm, ip: str, domain: str, accepted: list[str], rejected: list[str]
 ) -> None:
-    replies = await _session(
-        mail_farm,
-        ip,
-        "EHLO client.example",
-        "MAIL FROM:<probe@client.example>",
-        f"RCPT TO:<alice@{domain}>",
-        f"RCPT TO:<nobody@{domain}>",
-    )
+    replies = await _transaction(mail_farm, ip, f"alice@{domain}", f"nobody@{domain}")
     assert replies[3:] == [accepted, rejected]
 
 
@@ -289,33 +311,24 @@ async def test_servers_without_enhanced_codes_do_not_advertise_them(mail_farm: M
 
 
 async def test_catch_all_accepts_any_recipient(mail_farm: MailFarm) -> None:
-    replies = await _session(
-        mail_farm,
-        "127.0.1.6",
-        "EHLO client.example",
-        "MAIL FROM:<>",
-        "RCPT TO:<qzx81-random@catchall.mailfarm.net>",
+    replies = await _transaction(
+        mail_farm, "127.0.1.6", "qzx81-random@catchall.mailfarm.net", mail_from="MAIL FROM:<>"
     )
     assert replies[-1] == ["250 2.1.5 Ok"]
 
 
 async def test_greylisting_refuses_first_then_accepts_after_the_delay(mail_farm: MailFarm) -> None:
     mail_farm.set_greylist_delay(0.2)
-    commands = ("EHLO client.example", "MAIL FROM:<probe@client.example>")
     greylisted = (
         "450 4.7.1 <alice@greylist.mailfarm.net>: Recipient address rejected: Greylisted, "
         "see http://postgrey.schweikert.ch/help/greylist.mailfarm.net.html"
     )
-    first = await _session(mail_farm, "127.0.1.7", *commands, "RCPT TO:<alice@greylist.mailfarm.net>")
-    again = await _session(mail_farm, "127.0.1.7", *commands, "RCPT TO:<alice@greylist.mailfarm.net>")
+    first = await _transaction(mail_farm, "127.0.1.7", "alice@greylist.mailfarm.net")
+    again = await _transaction(mail_farm, "127.0.1.7", "alice@greylist.mailfarm.net")
     assert first[-1] == again[-1] == [greylisted]
     await asyncio.sleep(0.25)
-    later = await _session(
-        mail_farm,
-        "127.0.1.7",
-        *commands,
-        "RCPT TO:<alice@greylist.mailfarm.net>",
-        "RCPT TO:<nobody@greylist.mailfarm.net>",
+    later = await _transaction(
+        mail_farm, "127.0.1.7", "alice@greylist.mailfarm.net", "nobody@greylist.mailfarm.net"
     )
     assert later[-2] == ["250 2.1.5 Ok"]
     assert later[-1][0].startswith("450 4.7.1 <nobody@greylist.mailfarm.net>")
@@ -327,13 +340,13 @@ async def test_too_many_recipients_after_three_per_transaction(mail_farm: MailFa
         mail_farm,
         "127.0.1.9",
         "EHLO client.example",
-        "MAIL FROM:<probe@client.example>",
+        PROBE_MAIL_FROM,
         f"RCPT TO:<alice@{domain}>",
         f"RCPT TO:<bob@{domain}>",
         f"RCPT TO:<nobody@{domain}>",
         f"RCPT TO:<info@{domain}>",
         "RSET",
-        "MAIL FROM:<probe@client.example>",
+        PROBE_MAIL_FROM,
         f"RCPT TO:<info@{domain}>",
     )
     assert [reply[0][:3] for reply in replies[3:7]] == ["250", "250", "550", "452"]
@@ -342,34 +355,21 @@ async def test_too_many_recipients_after_three_per_transaction(mail_farm: MailFa
 
 
 async def test_full_mailbox_is_a_temporary_failure(mail_farm: MailFarm) -> None:
-    replies = await _session(
-        mail_farm,
-        "127.0.1.8",
-        "EHLO client.example",
-        "MAIL FROM:<probe@client.example>",
-        "RCPT TO:<full@full.mailfarm.net>",
-        "RCPT TO:<alice@full.mailfarm.net>",
-    )
+    replies = await _transaction(mail_farm, "127.0.1.8", "full@full.mailfarm.net", "alice@full.mailfarm.net")
     assert replies[-2:] == [["452 4.2.2 <full@full.mailfarm.net>: Mailbox full"], ["250 2.1.5 Ok"]]
 
 
 async def test_banner_421_closes_the_connection(mail_farm: MailFarm) -> None:
-    client = await SmtpClient.connect("127.0.1.10", mail_farm.smtp_port)
-    try:
+    async with _connected(mail_farm, "127.0.1.10") as client:
         assert await client.reply() == ["421 4.3.2 Service not available, closing transmission channel"]
         assert await asyncio.wait_for(client.reader.read(), READ_TIMEOUT) == b""
-    finally:
-        await client.close()
 
 
 @pytest.mark.parametrize("ip", ["127.0.1.11", "127.0.1.12"])
 async def test_tarpit_and_silent_hosts_say_nothing_at_first(mail_farm: MailFarm, ip: str) -> None:
-    client = await SmtpClient.connect(ip, mail_farm.smtp_port)
-    try:
+    async with _connected(mail_farm, ip) as client:
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(client.reader.readline(), 0.3)
-    finally:
-        await client.close()
     assert mail_farm.sessions_opened(ip) == 1
 
 
@@ -380,70 +380,45 @@ async def test_refused_hosts_refuse_connections(mail_farm: MailFarm, ip: str) ->
 
 
 async def test_garbage_host_answers_hello_with_non_smtp_bytes(mail_farm: MailFarm) -> None:
-    client = await SmtpClient.connect("127.0.1.13", mail_farm.smtp_port)
-    try:
+    async with _connected(mail_farm, "127.0.1.13") as client:
         assert (await client.reply())[0].startswith("220 ")
         client.writer.write(b"EHLO client.example\r\n")
         raw = await asyncio.wait_for(client.reader.readline(), READ_TIMEOUT)
         assert not raw[:3].isdigit()
-    finally:
-        await client.close()
 
 
 async def test_drop_after_5xx_closes_the_connection(mail_farm: MailFarm) -> None:
-    client = await SmtpClient.connect("127.0.1.14", mail_farm.smtp_port)
-    try:
-        await client.reply()
-        await client.command("EHLO client.example")
-        await client.command("MAIL FROM:<probe@client.example>")
+    async with _open_transaction(mail_farm, "127.0.1.14") as client:
         rejected = await client.command("RCPT TO:<nobody@dropafter5xx.mailfarm.net>")
         assert rejected[0].startswith("550 5.1.1 ")
         assert await asyncio.wait_for(client.reader.read(), READ_TIMEOUT) == b""
-    finally:
-        await client.close()
 
 
 async def test_blocklisted_host_refuses_every_recipient_by_policy(mail_farm: MailFarm) -> None:
-    replies = await _session(
-        mail_farm,
-        "127.0.1.15",
-        "EHLO client.example",
-        "MAIL FROM:<probe@client.example>",
-        "RCPT TO:<alice@blocklisted.mailfarm.net>",
-    )
+    replies = await _transaction(mail_farm, "127.0.1.15", "alice@blocklisted.mailfarm.net")
     assert replies[-1][0].startswith(
         "554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org"
     )
 
 
 async def test_sender_rejected_at_mail_from(mail_farm: MailFarm) -> None:
-    replies = await _session(
-        mail_farm, "127.0.1.16", "EHLO client.example", "MAIL FROM:<probe@client.example>"
-    )
+    replies = await _transaction(mail_farm, "127.0.1.16")
     assert replies[-1] == ["553 5.7.1 <probe@client.example>: Sender address rejected: not owned by user"]
 
 
 async def test_starttls_is_required_then_works(mail_farm: MailFarm) -> None:
-    client = await SmtpClient.connect("127.0.1.17", mail_farm.smtp_port)
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    try:
+    async with _connected(mail_farm, "127.0.1.17") as client:
         await client.reply()
         assert "250-STARTTLS" in await client.command("EHLO client.example")
-        assert await client.command("MAIL FROM:<probe@client.example>") == [
-            "530 5.7.0 Must issue a STARTTLS command first"
-        ]
+        assert await client.command(PROBE_MAIL_FROM) == ["530 5.7.0 Must issue a STARTTLS command first"]
         assert await client.command("STARTTLS") == ["220 2.0.0 Ready to start TLS"]
-        await client.writer.start_tls(context)
+        await client.writer.start_tls(_trusting_tls_context())
         ehlo = await client.command("EHLO client.example")
         assert "250-STARTTLS" not in ehlo
         assert ehlo[0] == "250-mx.starttls.mailfarm.net"
-        assert await client.command("MAIL FROM:<probe@client.example>") == ["250 2.1.0 Ok"]
+        assert await client.command(PROBE_MAIL_FROM) == ["250 2.1.0 Ok"]
         assert await client.command("RCPT TO:<bob@starttls.mailfarm.net>") == ["250 2.1.5 Ok"]
         assert await client.command("QUIT") == ["221 2.0.0 Bye"]
-    finally:
-        await client.close()
 
 
 async def test_helo_only_host_rejects_ehlo(mail_farm: MailFarm) -> None:
@@ -452,7 +427,7 @@ async def test_helo_only_host_rejects_ehlo(mail_farm: MailFarm) -> None:
         "127.0.1.20",
         "EHLO client.example",
         "HELO client.example",
-        "MAIL FROM:<probe@client.example>",
+        PROBE_MAIL_FROM,
         "RCPT TO:<alice@heloonly.mailfarm.net>",
     )
     assert replies[1:] == [
@@ -464,26 +439,14 @@ async def test_helo_only_host_rejects_ehlo(mail_farm: MailFarm) -> None:
 
 
 async def test_smtputf8_only_where_advertised(mail_farm: MailFarm) -> None:
-    utf8 = await _session(
-        mail_farm,
-        "127.0.1.19",
-        "EHLO client.example",
-        "MAIL FROM:<probe@client.example> SMTPUTF8",
-        "RCPT TO:<josé@utf8.mailfarm.net>",
+    utf8 = await _transaction(
+        mail_farm, "127.0.1.19", "josé@utf8.mailfarm.net", mail_from=f"{PROBE_MAIL_FROM} SMTPUTF8"
     )
     assert "250 SMTPUTF8" in utf8[1]
     assert utf8[-1] == ["250 2.1.5 Ok"]
-    plain = await _session(
-        mail_farm,
-        "127.0.1.19",
-        "EHLO client.example",
-        "MAIL FROM:<probe@client.example>",
-        "RCPT TO:<josé@utf8.mailfarm.net>",
-    )
+    plain = await _transaction(mail_farm, "127.0.1.19", "josé@utf8.mailfarm.net")
     assert plain[-1][0].startswith("553 5.6.7 ")
-    no_utf8 = await _session(
-        mail_farm, "127.0.1.18", "EHLO client.example", "MAIL FROM:<probe@client.example> SMTPUTF8"
-    )
+    no_utf8 = await _transaction(mail_farm, "127.0.1.18", mail_from=f"{PROBE_MAIL_FROM} SMTPUTF8")
     assert all("SMTPUTF8" not in line for line in no_utf8[1])
     assert no_utf8[-1] == ["555 5.5.4 Unsupported option: SMTPUTF8"]
 
@@ -492,11 +455,11 @@ async def test_protocol_order_and_limits(mail_farm: MailFarm) -> None:
     replies = await _session(
         mail_farm,
         "127.0.1.1",
-        "MAIL FROM:<probe@client.example>",
+        PROBE_MAIL_FROM,
         "EHLO client.example",
         "RCPT TO:<alice@postfix.mailfarm.net>",
-        "MAIL FROM:<probe@client.example>",
-        "MAIL FROM:<probe@client.example>",
+        PROBE_MAIL_FROM,
+        PROBE_MAIL_FROM,
         "RCPT TO:<alice@elsewhere.example>",
         "RCPT TO:<alice@postfix.mailfarm.net>",
         "DATA",
@@ -523,14 +486,12 @@ async def test_protocol_order_and_limits(mail_farm: MailFarm) -> None:
 async def test_bench_domains_know_user_mailboxes(mail_farm: MailFarm) -> None:
     ip = mail_farm.mx_ips("bench-077.mailfarm.net")[0]
     assert ip == "127.0.2.18"
-    replies = await _session(
+    replies = await _transaction(
         mail_farm,
         ip,
-        "EHLO client.example",
-        "MAIL FROM:<probe@client.example>",
-        "RCPT TO:<user999@bench-077.mailfarm.net>",
-        "RCPT TO:<user1000@bench-077.mailfarm.net>",
-        "RCPT TO:<user5@bench-057.mailfarm.net>",
+        "user999@bench-077.mailfarm.net",
+        "user1000@bench-077.mailfarm.net",
+        "user5@bench-057.mailfarm.net",
     )
     assert replies[0] == ["220 mx.bench-017.mailfarm.net ESMTP Postfix"]
     assert [reply[0][:9] for reply in replies[3:]] == ["250 2.1.5", "550 5.1.1", "250 2.1.5"]
@@ -560,25 +521,19 @@ async def test_farm_starts_quickly_and_two_farms_coexist() -> None:
 
 
 async def test_silent_host_records_what_it_hears(mail_farm: MailFarm) -> None:
-    client = await SmtpClient.connect("127.0.1.12", mail_farm.smtp_port)
-    try:
+    async with _connected(mail_farm, "127.0.1.12") as client:
         client.writer.write(b"EHLO client.example\r\n")
         await client.writer.drain()
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(client.reader.readline(), 0.1)
-    finally:
-        await client.close()
     assert mail_farm.transcript("127.0.1.12") == ["EHLO client.example"]
 
 
 async def test_line_beyond_the_read_buffer_ends_the_session(mail_farm: MailFarm) -> None:
-    client = await SmtpClient.connect("127.0.1.1", mail_farm.smtp_port)
-    try:
+    async with _connected(mail_farm, "127.0.1.1") as client:
         await client.reply()
         assert await client.command("NOOP " + "x" * 10_000) == ["500 5.5.0 Line too long"]
         assert await asyncio.wait_for(client.reader.read(), READ_TIMEOUT) == b""
-    finally:
-        await client.close()
 
 
 async def test_malformed_queries_are_dropped_and_odd_ones_refused(mail_farm: MailFarm) -> None:
@@ -663,26 +618,12 @@ async def test_protocol_errors(mail_farm: MailFarm, ip: str, commands: list[str]
 
 
 async def test_tls_cannot_start_twice(mail_farm: MailFarm) -> None:
-    client = await SmtpClient.connect("127.0.1.17", mail_farm.smtp_port)
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    try:
+    async with _connected(mail_farm, "127.0.1.17") as client:
         await client.reply()
         await client.command("EHLO client.example")
         await client.command("STARTTLS")
-        await client.writer.start_tls(context)
+        await client.writer.start_tls(_trusting_tls_context())
         assert await client.command("STARTTLS") == ["554 5.5.1 Error: TLS already active"]
-    finally:
-        await client.close()
-
-
-async def _open_transaction(farm: MailFarm, ip: str) -> SmtpClient:
-    client = await SmtpClient.connect(ip, farm.smtp_port)
-    await client.reply()
-    await client.command("EHLO client.example")
-    await client.command("MAIL FROM:<probe@client.example>")
-    return client
 
 
 @pytest.mark.parametrize("label", ["dropbeforereply", "hangonrcpt"])
@@ -694,36 +635,27 @@ async def test_unanswering_hosts_have_their_own_exchanger(mail_farm: MailFarm, l
 
 
 async def test_drop_before_reply_accepts_alice_and_hangs_up_on_anyone_else(mail_farm: MailFarm) -> None:
-    client = await _open_transaction(mail_farm, "127.0.1.24")
-    try:
+    async with _open_transaction(mail_farm, "127.0.1.24") as client:
         accepted = await client.command("RCPT TO:<alice@dropbeforereply.mailfarm.net>")
         assert accepted == ["250 2.1.5 Ok"]
         assert await client.command("RCPT TO:<bob@dropbeforereply.mailfarm.net>") == []
         assert client.reader.at_eof()
-    finally:
-        await client.close()
     assert mail_farm.transcript("127.0.1.24")[-1] == "RCPT TO:<bob@dropbeforereply.mailfarm.net>"
 
 
 async def test_drop_before_reply_hangs_up_on_an_unknown_mailbox_too(mail_farm: MailFarm) -> None:
-    client = await _open_transaction(mail_farm, "127.0.1.24")
-    try:
+    async with _open_transaction(mail_farm, "127.0.1.24") as client:
         assert await client.command("RCPT TO:<nobody@dropbeforereply.mailfarm.net>") == []
-    finally:
-        await client.close()
 
 
 async def test_hang_on_rcpt_accepts_alice_and_never_answers_anyone_else(mail_farm: MailFarm) -> None:
-    client = await _open_transaction(mail_farm, "127.0.1.25")
-    try:
+    async with _open_transaction(mail_farm, "127.0.1.25") as client:
         assert await client.command("RCPT TO:<alice@hangonrcpt.mailfarm.net>") == ["250 2.1.5 Ok"]
         client.writer.write(b"RCPT TO:<bob@hangonrcpt.mailfarm.net>\r\nNOOP\r\n")
         await client.writer.drain()
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(client.reader.readline(), 0.3)
         assert not client.reader.at_eof()
-    finally:
-        await client.close()
     assert mail_farm.transcript("127.0.1.25")[-2:] == ["RCPT TO:<bob@hangonrcpt.mailfarm.net>", "NOOP"]
     # The hung session ends when the client hangs up: a new one is served at once.
     replies = await _session(mail_farm, "127.0.1.25", "NOOP")
@@ -740,16 +672,9 @@ async def test_fallback_domains_have_a_busy_primary_and_a_working_secondary(
 ) -> None:
     domain = f"{label}.mailfarm.net"
     answer = await _resolver(mail_farm).resolve(domain, "MX")
-    exchangers = sorted((record.preference, record.exchange.to_text()) for record in answer)
-    assert exchangers == [(10, f"mx1.{domain}."), (20, f"mx2.{domain}.")]
+    assert _exchangers(answer) == [(10, f"mx1.{domain}."), (20, f"mx2.{domain}.")]
     assert mail_farm.mx_ips(domain) == (primary, secondary)
-    replies = await _session(
-        mail_farm,
-        secondary,
-        "EHLO client.example",
-        "MAIL FROM:<probe@client.example>",
-        f"RCPT TO:<alice@{domain}>",
-    )
+    replies = await _transaction(mail_farm, secondary, f"alice@{domain}")
     assert replies[-1] == ["250 2.1.5 Ok"]
 
 
@@ -759,9 +684,7 @@ async def test_fallback421_primary_refuses_at_the_banner(mail_farm: MailFarm) ->
 
 
 async def test_fallback451_primary_defers_the_sender(mail_farm: MailFarm) -> None:
-    replies = await _session(
-        mail_farm, "127.0.1.28", "EHLO client.example", "MAIL FROM:<probe@client.example>"
-    )
+    replies = await _transaction(mail_farm, "127.0.1.28")
     assert replies[-1] == ["451 4.3.0 Temporary local problem, try again later"]
 
 

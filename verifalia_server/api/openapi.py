@@ -320,6 +320,11 @@ _DATE_TIME = {"type": "string", "format": "date-time"}
 _STRING_OR_NULL = {"type": ["string", "null"]}
 
 
+def _alike(schema: dict[str, Any], *names: str) -> dict[str, Any]:
+    """Properties that share one schema."""
+    return dict.fromkeys(names, schema)
+
+
 def _schemas() -> dict[str, Any]:
     entry_input = {
         "type": "object",
@@ -402,13 +407,8 @@ def _schemas() -> dict[str, Any]:
                 "id": {"type": "string", "format": "uuid"},
                 "status": {"enum": ["InProgress", "Completed"]},
                 "noOfEntries": {"type": "integer"},
-                "submittedOn": _DATE_TIME,
-                "createdOn": _DATE_TIME,
-                "completedOn": _DATE_TIME,
-                "clientIP": {"type": "string"},
-                "owner": {"type": "string"},
-                "quality": {"type": "string"},
-                "deduplication": {"type": "string"},
+                **_alike(_DATE_TIME, "submittedOn", "createdOn", "completedOn"),
+                **_alike({"type": "string"}, "clientIP", "owner", "quality", "deduplication"),
                 "retention": _TIMESPAN,
                 "priority": {"type": ["integer", "null"]},
                 "name": _STRING_OR_NULL,
@@ -426,17 +426,22 @@ def _schemas() -> dict[str, Any]:
                 "inputData": {"type": "string"},
                 "classification": {"enum": ["Deliverable", "Risky", "Undeliverable", "Unknown"]},
                 "status": {"type": "string"},
-                "emailAddress": _STRING_OR_NULL,
-                "emailAddressLocalPart": _STRING_OR_NULL,
-                "emailAddressDomainPart": _STRING_OR_NULL,
-                "asciiEmailAddressDomainPart": _STRING_OR_NULL,
-                "hasInternationalMailboxName": {"type": "boolean"},
-                "hasInternationalDomainName": {"type": "boolean"},
-                "isDisposableEmailAddress": {"type": "boolean"},
-                "isRoleAccount": {"type": "boolean"},
-                "isFreeEmailAddress": {"type": "boolean"},
-                "syntaxFailureIndex": {"type": "integer"},
-                "duplicateOf": {"type": "integer"},
+                **_alike(
+                    _STRING_OR_NULL,
+                    "emailAddress",
+                    "emailAddressLocalPart",
+                    "emailAddressDomainPart",
+                    "asciiEmailAddressDomainPart",
+                ),
+                **_alike(
+                    {"type": "boolean"},
+                    "hasInternationalMailboxName",
+                    "hasInternationalDomainName",
+                    "isDisposableEmailAddress",
+                    "isRoleAccount",
+                    "isFreeEmailAddress",
+                ),
+                **_alike({"type": "integer"}, "syntaxFailureIndex", "duplicateOf"),
                 "custom": {"type": "string"},
                 "suggestions": {"type": "array", "items": {"type": "string"}},
                 "completedOn": _DATE_TIME,
@@ -454,14 +459,7 @@ def _schemas() -> dict[str, Any]:
             "required": ["overview"],
             "properties": {"overview": _ref("Overview"), "entries": _ref("EntryPage")},
         },
-        "Balance": {
-            "type": "object",
-            "properties": {
-                "creditPacks": {"type": "number"},
-                "freeCredits": {"type": ["number", "null"]},
-                "freeCreditsResetIn": {"type": ["string", "null"]},
-            },
-        },
+        "Balance": _balance("creditPacks"),
         "DailyUsagePage": {
             "type": "object",
             "properties": {
@@ -505,13 +503,18 @@ def _schemas() -> dict[str, Any]:
                 "entries": {"type": "array", "items": {"type": "object"}},
             },
         },
-        "V1Balance": {
-            "type": "object",
-            "properties": {
-                "credits": {"type": "number"},
-                "freeCredits": {"type": ["number", "null"]},
-                "freeCreditsResetIn": {"type": ["string", "null"]},
-            },
+        "V1Balance": _balance("credits"),
+    }
+
+
+def _balance(credits: str) -> dict[str, Any]:
+    """A credit balance; `credits` names the paid-credits property, which differs between API versions."""
+    return {
+        "type": "object",
+        "properties": {
+            credits: {"type": "number"},
+            "freeCredits": {"type": ["number", "null"]},
+            "freeCreditsResetIn": _STRING_OR_NULL,
         },
     }
 
