@@ -39,7 +39,7 @@ async def test_domain_without_mx_is_its_own_implicit_exchanger(mail_farm: MailFa
     # RFC 5321 §5.1: no MX, but an address record: the domain itself is the mail exchanger.
     route = await resolver(mail_farm).route(f"aonly.{FARM}")
 
-    assert route == MailRoute((MailExchanger(f"aonly.{FARM}", 0, ("127.0.1.22",)),), implicit=True)
+    assert route == MailRoute((MailExchanger(f"aonly.{FARM}", 0, ("127.0.1.22",)),))
 
 
 async def test_idn_domain_resolves_in_a_labels(mail_farm: MailFarm) -> None:
@@ -117,6 +117,22 @@ async def test_answers_are_served_from_the_bounded_cache() -> None:
         ("fe80::1", False),
         ("fc00::1", False),  # RFC 4193 unique local
         ("::ffff:127.0.0.1", False),  # IPv4-mapped loopback
+        ("::ffff:93.184.215.14", True),  # RFC 4291 §2.5.5.2 IPv4-mapped public
+        ("::127.0.0.1", False),  # RFC 4291 §2.5.5.1 IPv4-compatible loopback
+        ("::10.0.0.1", False),
+        ("::93.184.215.14", True),
+        ("2002:a00:1::1", False),  # RFC 3056 §2 6to4 of 10.0.0.1
+        ("2002:7f00:1::1", False),  # 6to4 of 127.0.0.1
+        ("2002:5db8:d70e::1", True),  # 6to4 of 93.184.215.14
+        ("64:ff9b::a00:1", False),  # RFC 6052 §2.1 NAT64 of 10.0.0.1
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 of 169.254.169.254
+        ("64:ff9b::5db8:d70e", True),  # NAT64 of 93.184.215.14
+        ("64:ff9b:1::a00:1", False),  # RFC 8215 §3 local-use NAT64 prefix
+        ("64:ff9b:1::5db8:d70e", False),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # RFC 4380 §4 Teredo
+        ("2001:0:5db8:d70e:8000:63bf:a2ff:fffe", False),  # Teredo with public server and client
+        ("fec0::1", False),  # RFC 3879 §4 deprecated site-local
+        ("feff::1", False),
         ("not-an-ip", False),
     ],
 )

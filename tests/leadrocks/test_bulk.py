@@ -104,6 +104,34 @@ async def test_a_list_stays_queued_and_cannot_be_downloaded_before_it_completes(
     assert content == b'{"status":"failed","error":{"code":108,"message":"Invalid param list_id"}}'
 
 
+async def test_duplicate_rows_do_not_make_a_list_in_progress(
+    start_node: NodeFactory, app_token: AppToken
+) -> None:
+    node = await start_node(scheduler_enabled=False)
+    # The second row duplicates the first: it is settled on upload, yet nothing has been verified.
+    content = b"email\nalice@postfix.mailfarm.net\nalice@postfix.mailfarm.net\n"
+    _, body = await submit(node, app_token.token, content)
+    list_id = body["data"]["list_id"]
+    status, _, progress = await node.call("GET", f"/v1/bulkverify/{list_id}", app_token.token)
+    assert (status, progress["data"]["progress_status"]) == (200, "queued")
+
+
+async def test_progress_polls_do_not_read_the_uploaded_file(
+    start_node: NodeFactory, pool: asyncpg.Pool[Any], app_token: AppToken
+) -> None:
+    node = await start_node(scheduler_enabled=False)
+    _, body = await submit(node, app_token.token, b"email\nalice@postfix.mailfarm.net\n")
+    list_id = body["data"]["list_id"]
+    # With the file's column out of reach, progress still answers; only the download needs the file.
+    await pool.execute("ALTER TABLE leadrocks_lists RENAME COLUMN content TO content_moved")
+    status, _, progress = await node.call("GET", f"/v1/bulkverify/{list_id}", app_token.token)
+    assert (status, progress) == (
+        200,
+        {"status": "success", "data": {"list_id": list_id, "progress_status": "queued"}},
+    )
+    assert (await node.download(list_id, app_token.token))[0] == 500
+
+
 async def test_unusable_uploads_are_rejected(node: LeadRocksNode, app_token: AppToken) -> None:
     token = app_token.token
     cases = [

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
+import aiohttp
 import asyncpg
+import pytest
+from aiohttp.test_utils import TestServer
 
-from tests.leadrocks.conftest import AppToken, LeadRocksNode, NodeFactory, create_app_token, failed
+from tests.leadrocks.conftest import (
+    TEST_ENVIRON,
+    AppToken,
+    LeadRocksNode,
+    NodeFactory,
+    create_app_token,
+    failed,
+)
+from tests.mailfarm.farm import MailFarm
+from verifalia_server.api.app import create_app
+from verifalia_server.api.keys import ENGINE_KEY
+from verifalia_server.engine.config import EngineConfig
+from verifalia_server.settings import ServiceSettings
 from verifalia_server.store import apps
 
 INVALID_TOKEN = failed(100, "Invalid API Token, please generate new token")
@@ -124,6 +140,39 @@ async def test_verify_without_credits_is_refused_and_charges_nothing(
     app = await create_app_token(pool, credits=0)
     status, _, body = await verify(node, app.token, "alice@postfix.mailfarm.net")
     assert (status, body) == (403, NO_CREDITS)
+    assert await credits_of(node, app.token) == 0
+
+
+async def test_a_verify_the_engine_fails_is_error_102_and_charges_nothing(
+    database_url: str,
+    pool: asyncpg.Pool[Any],
+    mail_farm: MailFarm,
+    monkeypatch: pytest.MonkeyPatch,
+    app_token: AppToken,
+) -> None:
+    for name, value in TEST_ENVIRON.items():
+        monkeypatch.setenv(name, value)
+    settings = ServiceSettings(database_url=database_url, scheduler_enabled=False)
+    app = create_app(settings, pool, EngineConfig.from_env(mail_farm.engine_environ()))
+    async with TestServer(app, host="127.0.0.1") as server, aiohttp.ClientSession() as session:
+        node = LeadRocksNode(str(server.make_url("")).rstrip("/"), session, pool)
+        # A closed engine (a node shutting down) refuses every verification.
+        await app[ENGINE_KEY].aclose()
+        status, _, body = await verify(node, app_token.token, "alice@postfix.mailfarm.net")
+        assert (status, body) == (500, failed(102, "Internal server error, try again later"))
+        assert await credits_of(node, app_token.token) == 1_000_000
+
+
+async def test_verifies_racing_for_the_last_credit_deliver_one_verdict_and_charge_once(
+    node: LeadRocksNode, pool: asyncpg.Pool[Any]
+) -> None:
+    app = await create_app_token(pool, credits=1)
+    # Greylisting keeps both verifications running past the balance check, so both are admitted.
+    answers = await asyncio.gather(
+        *(verify(node, app.token, "alice@greylist.mailfarm.net") for _ in range(2))
+    )
+    assert sorted(status for status, _, _ in answers) == [200, 403]
+    assert [body for status, _, body in answers if status == 403] == [NO_CREDITS]
     assert await credits_of(node, app.token) == 0
 
 

@@ -93,11 +93,16 @@ async def test_lists_follow_their_job(pool: asyncpg.Pool[Any]) -> None:
     assert stored is not None
     assert (stored.job_id, stored.content, stored.no_of_rows) == (job.id, b"email\na\nb\n", 2)
     assert not stored.job_completed
+    assert await lists.get_progress(pool, account.account_id, list_id) == lists.ListProgress(
+        list_id, job_completed=False, verifying_started=False
+    )
     assert await lists.get_list(pool, other.account_id, list_id) is None
+    assert await lists.get_progress(pool, other.account_id, list_id) is None
     assert [result.status for result in await lists.list_results(pool, job.id)] == [None, None]
 
     await jobs.delete_job(pool, account.account_id, job.id, allow_in_progress=True)
     assert await lists.get_list(pool, account.account_id, list_id) is None
+    assert await lists.get_progress(pool, account.account_id, list_id) is None
     assert await lists.count_active_lists(pool, app.id) == 0
     assert await pool.fetchval("SELECT count(*) FROM leadrocks_lists") == 0
 

@@ -19,10 +19,11 @@ from verifalia_server.engine.statuses import Status
 from verifalia_server.engine.verdict import Verdict
 from verifalia_server.settings import ServiceSettings
 from verifalia_server.store import credits, jobs
-from verifalia_server.store.entries import PARSED_ADDRESS_FIELDS
+from verifalia_server.store.database import create_pool
+from verifalia_server.store.entries import PARSED_ADDRESS_FIELDS, iter_entries
 from verifalia_server.store.events import JobEvents
 from verifalia_server.store.jobs import COMPLETED_CHANNEL
-from verifalia_server.store.work import EntryResult, JobOutcomes, claim, record_results
+from verifalia_server.store.work import EntryResult, JobOutcomes, Retry, claim, record_results
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -38,6 +39,19 @@ async def finish(pool: asyncpg.Pool[Any], job_id: uuid.UUID) -> None:
         EntryResult(item.index, Verdict(item.input_data, Status.DOMAIN_DOES_NOT_EXIST)) for item in claimed
     ]
     await record_results(pool, "writer", {job_id: JobOutcomes(results=results)})
+
+
+async def lock_waiters(pool: asyncpg.Pool[Any], count: int) -> None:
+    """Wait until `count` sessions of this database are blocked on a lock."""
+    for _ in range(250):
+        waiting = await pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        if waiting >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"fewer than {count} sessions blocked on a lock")
 
 
 @pytest.fixture
@@ -184,3 +198,47 @@ def test_remaining_time_follows_the_observed_throughput() -> None:
     start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     assert estimated_remaining_seconds(100, 0, start, start + dt.timedelta(seconds=5)) is None
     assert estimated_remaining_seconds(100, 25, start, start + dt.timedelta(seconds=10)) == 30
+
+
+async def test_deleting_a_running_job_while_its_results_are_written_does_not_deadlock(
+    pool: asyncpg.Pool[Any], account: TestAccount
+) -> None:
+    job_id = await new_job(pool, account, 2)
+    claimed = await claim(pool, job_id, "writer", 60, 2)
+    outcome = JobOutcomes(
+        results=[EntryResult(0, Verdict(claimed[0].input_data, Status.DOMAIN_DOES_NOT_EXIST))],
+        retries=[Retry(1, 30.0)],
+    )
+    async with pool.acquire() as blocker:
+        blocking = blocker.transaction()
+        await blocking.start()
+        # Holding entry 1 stops the writer between its result (entry 0) and its retry (entry 1).
+        await blocker.execute("SELECT 1 FROM entries WHERE job_id = $1 AND index = 1 FOR UPDATE", job_id)
+        writing = asyncio.create_task(record_results(pool, "writer", {job_id: outcome}))
+        await lock_waiters(pool, 1)
+        deleting = asyncio.create_task(
+            jobs.delete_job(pool, account.account_id, job_id, allow_in_progress=True)
+        )
+        await lock_waiters(pool, 2)
+        await blocking.rollback()
+    assert await writing == []
+    assert await deleting is jobs.DeleteOutcome.DELETED
+    assert await pool.fetchval("SELECT count(*) FROM entries WHERE job_id = $1", job_id) == 0
+
+
+async def test_iterating_entries_holds_no_connection_between_chunks(
+    database_url: str, pool: asyncpg.Pool[Any], account: TestAccount
+) -> None:
+    job_id = await new_job(pool, account, 5)
+    single = await create_pool(database_url, min_size=1, max_size=1)
+    try:
+        chunks: list[list[int]] = []
+        async for rows in iter_entries(single, job_id, 2, ("index", "input_data")):
+            chunks.append([row["index"] for row in rows])
+            # A caller slow to hand the chunk on leaves the pool's only connection free for others.
+            assert await asyncio.wait_for(single.fetchval("SELECT 1"), 5) == 1
+        assert chunks == [[0, 1], [2, 3], [4]]
+        with pytest.raises(ValueError, match="index"):
+            await anext(iter_entries(single, job_id, 2, ("input_data",)))
+    finally:
+        await single.close()

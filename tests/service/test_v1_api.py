@@ -15,6 +15,7 @@ import pytest
 from tests.service.conftest import Node, NodeFactory, wait_for_completion
 from tests.support.database import TestAccount, create_test_account
 from tests.support.nodes import basic_auth
+from verifalia_server.api.v1 import RELAXED_JSON_MAX_BYTES
 from verifalia_server.engine.statuses import Status
 from verifalia_server.engine.verdict import Verdict
 from verifalia_server.store.accounts import create_subaccount, set_subaccount_disabled
@@ -146,6 +147,16 @@ async def test_relaxed_body_of_the_docs_curl_example_is_accepted(node: Node, acc
     )
     assert status == 202
     assert snapshot["progress"]["noOfTotalEntries"] == 1
+
+
+async def test_relaxed_bodies_are_parsed_up_to_their_size_cap(node: Node, account: TestAccount) -> None:
+    relaxed = "{ entries: [ { inputData: 'batman@example.com' } ] }"
+    padding = RELAXED_JSON_MAX_BYTES - len(relaxed)
+    status, _headers, _snapshot = await post_job(node, account, relaxed + " " * padding)
+    assert status == 202
+    status, _headers, error = await post_job(node, account, relaxed + " " * (padding + 1))
+    assert status == 400
+    assert "not valid JSON" in orjson.dumps(error).decode()
 
 
 async def test_submission_answers_200_when_the_job_completes_within_the_wait(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar
 
 import aiohttp
 import asyncpg
@@ -16,6 +19,9 @@ from tests.support.nodes import basic_auth, in_process_nodes
 from verifalia_server.settings import ServiceSettings
 
 PROBLEM_JSON = "application/problem+json"
+
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
 
 
 @dataclasses.dataclass
@@ -92,3 +98,28 @@ async def problem(response: aiohttp.ClientResponse, status: int) -> dict[str, An
     assert body["detail"]
     assert "type" in body
     return body
+
+
+class RecordingExecutor(ThreadPoolExecutor):
+    """A thread pool that records the name of each function it runs, seeing through the
+    `functools.partial(context.run, function, ...)` that `asyncio.to_thread` hands it."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=2)
+        self.ran: list[str] = []
+
+    def submit(
+        self, fn: Callable[Params, Result], /, *args: Params.args, **kwargs: Params.kwargs
+    ) -> Future[Result]:
+        target = fn.args[0] if isinstance(fn, functools.partial) and fn.args else fn
+        self.ran.append(getattr(target, "__name__", repr(target)))
+        return super().submit(fn, *args, **kwargs)
+
+
+@pytest.fixture
+async def worker_threads() -> RecordingExecutor:
+    """The running loop's default executor, recording what `asyncio.to_thread` runs off the event loop (the
+    loop shuts it down when it closes)."""
+    executor = RecordingExecutor()
+    asyncio.get_running_loop().set_default_executor(executor)
+    return executor

@@ -11,8 +11,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from tests.v2.conftest import NodeFactory, V2Node, entries, submit
-from verifalia_server.api.callbacks import EVENT_TYPE
+from tests.v2.conftest import NodeFactory, V2Node, entries, problem, submit
+from verifalia_server.api.callbacks import EVENT_TYPE, CallbackUrlError, check_callback_destination
 
 FAST_CALLBACKS = {
     "VERIFALIA_ALLOW_PRIVATE_CALLBACKS": "1",
@@ -107,14 +107,41 @@ async def test_callbacks_to_private_hosts_are_refused_unless_allowed(
     }
     node = await start_v2_node(environ)
     url = receiver.url.replace("127.0.0.1", "localhost")
-    body = {**entries("alice@postfix.mailfarm.net"), "callback": {"url": url}}
-    job_id = (await (await submit(node, body)).json())["overview"]["id"]
+    refused = await submit(node, {**entries("alice@postfix.mailfarm.net"), "callback": {"url": url}})
+    assert "refused address" in (await problem(refused, 400))["detail"]
+    assert await node.pool.fetchval("SELECT count(*) FROM jobs") == 0
+
+    # A destination that resolves to a private address at delivery (its DNS changed) is refused then too.
+    job_id = (await (await submit(node, entries("alice@postfix.mailfarm.net"))).json())["overview"]["id"]
+    await node.pool.execute(
+        "INSERT INTO callback_deliveries (job_id, url) VALUES ($1::uuid, $2)", job_id, url
+    )
     for _ in range(50):
         delivery = await _delivery(node, job_id)
-        if delivery is not None and delivery["abandoned_at"] is not None:
+        if delivery["abandoned_at"] is not None:
             break
         await asyncio.sleep(0.1)
     assert receiver.received == []
     assert delivery["attempts"] == 2
     assert delivery["delivered_at"] is None
     assert "refused address" in delivery["last_error"]
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://localhost:8080/hook", "refused address"),  # resolves to loopback only
+        ("https://127.0.0.1/hook", "refused address"),
+        ("http://[64:ff9b::a00:1]/hook", "refused address"),  # RFC 6052 NAT64 of 10.0.0.1
+        (f"http://{'a' * 64}.example/hook", "cannot be delivered to"),  # RFC 1035 §2.3.4: label > 63 octets
+        ("ftp://example.com/hook", "absolute http or https URL"),
+    ],
+)
+async def test_undeliverable_callback_destinations_are_refused(url: str, reason: str) -> None:
+    with pytest.raises(CallbackUrlError, match=reason):
+        await check_callback_destination(url, allow_private=False)
+
+
+async def test_callback_destinations_resolving_to_allowed_addresses_are_accepted() -> None:
+    await check_callback_destination("http://93.184.215.14/hook", allow_private=False)
+    await check_callback_destination("http://localhost:8080/hook", allow_private=True)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from typing import Any
 
+import asyncpg
 import openpyxl
 
+from tests.support.database import TestAccount
+from tests.support.jobs import submit_job
 from tests.v2.conftest import V2Node, entries, problem, submit
+from verifalia_server.api.v2.export import export_xlsx
+from verifalia_server.api.v2.query import encode_cursor
+from verifalia_server.engine.statuses import Status
+from verifalia_server.engine.verdict import Verdict
+from verifalia_server.store.work import EntryResult, JobOutcomes, claim, record_results
 
 ADDRESSES = [
     "alice@postfix.mailfarm.net",
@@ -100,6 +109,27 @@ async def test_previous_cursor_keeps_the_status_filters(node: V2Node) -> None:
     assert excluded == [([1, 3, 4], True), ([6, 7], False), ([1, 3, 4], False)]
 
 
+async def test_crafted_entries_cursors_are_400(node: V2Node) -> None:
+    job_id, _ = await _job(node)
+    base = node.v2(f"/email-validations/{job_id}/entries")
+    valid = {"f": 0, "l": 1, "i": None, "x": None, "n": 2}
+    for change in (
+        {"l": 2**63 - 1},
+        {"l": -1},
+        {"n": "2"},
+        {"n": True},
+        {"i": "Success"},
+        {"x": ["NoSuchStatus"]},
+    ):
+        cursor = encode_cursor({**valid, **change})
+        async with node.session.get(f"{base}?cursor={cursor}", headers=node.auth) as response:
+            await problem(response, 400)
+    huge_page = encode_cursor({**valid, "n": 2**63 - 1})
+    async with node.session.get(f"{base}?cursor={huge_page}", headers=node.auth) as response:
+        assert response.status == 200
+        assert [entry["index"] for entry in (await response.json())["data"]] == list(range(2, len(ADDRESSES)))
+
+
 async def test_bad_paging_parameters_are_400(node: V2Node) -> None:
     job_id, _ = await _job(node)
     base = node.v2(f"/email-validations/{job_id}/entries")
@@ -155,6 +185,33 @@ async def test_xlsx_export_by_accept_header(node: V2Node) -> None:
     assert rows[0][:2] == ("Index", "Input data")
     assert [row[1] for row in rows[1:]] == ADDRESSES
     assert rows[2][3] == "MailboxDoesNotExist"
+
+
+async def test_xlsx_rows_are_built_off_the_event_loop(pool: asyncpg.Pool[Any], account: TestAccount) -> None:
+    job_id = await submit_job(pool, account, [f"u{index}@example.com" for index in range(5000)])
+    claimed = await claim(pool, job_id, "writer", 60, 5000)
+    results = [
+        EntryResult(item.index, Verdict(item.input_data, Status.DOMAIN_DOES_NOT_EXIST)) for item in claimed
+    ]
+    await record_results(pool, "writer", {job_id: JobOutcomes(results=results)})
+    loop = asyncio.get_running_loop()
+    gaps: list[float] = []
+
+    async def tick() -> None:
+        last = loop.time()
+        while True:
+            await asyncio.sleep(0.01)
+            gaps.append(loop.time() - last)
+            last = loop.time()
+
+    ticker = asyncio.create_task(tick())
+    response = await export_xlsx(pool, job_id)
+    ticker.cancel()
+    assert isinstance(response.body, bytes)
+    workbook = openpyxl.load_workbook(io.BytesIO(response.body), read_only=True)
+    assert sum(1 for _ in workbook.worksheets[0].iter_rows()) == 5001
+    # Other requests keep being served while the workbook is built.
+    assert max(gaps) < 0.3
 
 
 async def test_legacy_xls_export_is_refused(node: V2Node) -> None:

@@ -10,7 +10,7 @@ import openpyxl
 import orjson
 import pytest
 
-from tests.v2.conftest import NodeFactory, V2Node, problem
+from tests.v2.conftest import NodeFactory, RecordingExecutor, V2Node, problem
 from verifalia_server.api.errors import ApiError
 from verifalia_server.api.files import (
     EXCEL_XLS,
@@ -143,7 +143,9 @@ async def _inputs(response: aiohttp.ClientResponse) -> list[str]:
     return [entry["inputData"] for entry in body["entries"]["data"]]
 
 
-async def test_each_file_format_is_submitted_over_http(start_v2_node: NodeFactory) -> None:
+async def test_each_file_format_is_submitted_over_http(
+    start_v2_node: NodeFactory, worker_threads: RecordingExecutor
+) -> None:
     node = await start_v2_node({"VERIFALIA_PAGE_SIZE": "50"})
     plain = await _upload(
         node,
@@ -178,6 +180,7 @@ async def test_each_file_format_is_submitted_over_http(start_v2_node: NodeFactor
     assert await _inputs(xlsx) == ["alice@postfix.mailfarm.net", "bob@postfix.mailfarm.net"]
     without_settings = await _upload(node, b"alice@postfix.mailfarm.net", TEXT_PLAIN, None)
     assert await _inputs(without_settings) == ["alice@postfix.mailfarm.net"]
+    assert worker_threads.ran.count("extract_addresses") == 5
 
 
 async def test_bad_uploads_are_problems(start_v2_node: NodeFactory) -> None:
@@ -185,6 +188,15 @@ async def test_bad_uploads_are_problems(start_v2_node: NodeFactory) -> None:
     await problem(await _upload(node, b"a@b.example", EXCEL_XLS, {}), 415)
     await problem(await _upload(node, b"a@b.example", TEXT_PLAIN, {"startingRow": "one"}), 400)
     await problem(await _upload(node, b"a@b.example\n" * 400, TEXT_PLAIN, {}), 413)
+    form = aiohttp.FormData()
+    form.add_field("settings", orjson.dumps({"name": "n" * 1000}).decode())
+    form.add_field("inputFile", b"a@b.example\n" * 100, filename="file", content_type=TEXT_PLAIN)
+    async with node.session.post(
+        node.v2("/email-validations"), data=form, headers=node.auth, chunked=True
+    ) as response:
+        assert response.request_info.headers["Transfer-Encoding"] == "chunked"
+        body = await problem(response, 413)
+        assert body["detail"] == "The request body exceeds the limit of 2048 bytes."
     form = aiohttp.FormData()
     form.add_field("settings", "{}")
     form.add_field("other", "x")

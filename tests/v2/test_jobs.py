@@ -8,7 +8,7 @@ import uuid
 
 from tests.support.database import create_test_account
 from tests.support.nodes import basic_auth
-from tests.v2.conftest import NodeFactory, V2Node, entries, problem, submit
+from tests.v2.conftest import NodeFactory, RecordingExecutor, V2Node, entries, problem, submit
 
 TIMESPAN = re.compile(r"^(\d+\.)?\d{2}:\d{2}:\d{2}$")
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -134,7 +134,9 @@ async def test_delete_answers_200_then_410_and_the_job_is_gone(node: V2Node) -> 
             await problem(response, 410)
 
 
-async def test_safe_and_relaxed_deduplication_mark_later_occurrences(node: V2Node) -> None:
+async def test_safe_and_relaxed_deduplication_mark_later_occurrences(
+    node: V2Node, worker_threads: RecordingExecutor
+) -> None:
     addresses = ["Alice@postfix.mailfarm.net", "Alice@POSTFIX.mailfarm.net", "alice@postfix.mailfarm.net"]
     safe = await (await submit(node, {**entries(*addresses), "deduplication": "Safe"})).json()
     assert [entry.get("duplicateOf") for entry in safe["entries"]["data"]] == [None, 0, None]
@@ -142,6 +144,7 @@ async def test_safe_and_relaxed_deduplication_mark_later_occurrences(node: V2Nod
     relaxed = await (await submit(node, {**entries(*addresses), "deduplication": "Relaxed"})).json()
     assert relaxed["overview"]["deduplication"] == "Relaxed"
     assert [entry.get("duplicateOf") for entry in relaxed["entries"]["data"]] == [None, 0, 0]
+    assert worker_threads.ran.count("_new_entries") == 2
     off = await (await submit(node, entries(*addresses))).json()
     assert all("duplicateOf" not in entry for entry in off["entries"]["data"])
 

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from tests.v2.conftest import V2Node, entries, problem, submit
+from verifalia_server.api.v2.query import decode_cursor, encode_cursor
 
 
 async def _ids(node: V2Node, count: int) -> list[str]:
@@ -87,3 +88,48 @@ async def test_balance_and_daily_usage(node: V2Node) -> None:
     assert (await _get(node, f"/credits/daily-usage?date={today - dt.timedelta(days=1)}"))["data"] == []
     async with node.session.get(node.v2("/credits/daily-usage?date=today"), headers=node.auth) as response:
         await problem(response, 400)
+
+
+async def _refused(node: V2Node, path: str, cursor: dict[str, Any]) -> None:
+    async with node.session.get(
+        node.v2(f"{path}?cursor={encode_cursor(cursor)}"), headers=node.auth
+    ) as response:
+        body = await problem(response, 400)
+        assert "cursor" in body["detail"]
+
+
+async def test_crafted_listing_cursors_are_refused(node: V2Node) -> None:
+    await _ids(node, 3)
+    page = await _get(node, "/email-validations?limit=1")
+    genuine = decode_cursor(page["meta"]["cursor"], "cursor")
+    for change in (
+        {"s": "Completed"},
+        {"s": ["Paused"]},
+        {"x": [1]},
+        {"x": "Deleted"},
+        {"o": 5},
+        {"n": "2"},
+        {"n": -1},
+        {"n": 0},
+        {"n": True},
+        {"n": 1.5},
+        {"d": "yes"},
+        {"a": 20260101},
+        {"l": [genuine["l"][0], 5]},
+        {"l": ["2026-01-01T00:00:00", genuine["l"][1]]},
+        {"l": None},
+    ):
+        await _refused(node, "/email-validations", {**genuine, **change})
+    await _refused(node, "/email-validations", {key: value for key, value in genuine.items() if key != "n"})
+    huge = await _get(node, f"/email-validations?cursor={encode_cursor({**genuine, 'n': 2**64 - 1})}")
+    assert len(huge["data"]) == 2
+
+
+async def test_crafted_daily_usage_cursors_are_refused(node: V2Node) -> None:
+    await submit(node, entries("a@nonexistent.mailfarm.net"))
+    page = await _get(node, "/credits/daily-usage?limit=1")
+    genuine = decode_cursor(page["meta"]["cursor"], "cursor")
+    for change in ({"n": -5}, {"n": 0}, {"n": "1"}, {"n": False}, {"s": 3}, {"l": None}):
+        await _refused(node, "/credits/daily-usage", {**genuine, **change})
+    huge = await _get(node, f"/credits/daily-usage?cursor={encode_cursor({**genuine, 'n': 2**64 - 1})}")
+    assert huge == {"meta": {"isTruncated": False}, "data": []}

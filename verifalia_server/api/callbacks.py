@@ -19,7 +19,6 @@ import logging
 import socket
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +27,13 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
 from verifalia_server.engine.guard import PrivateAddressError, ensure_public
+from verifalia_server.store.callbacks import (
+    DueDelivery,
+    claim_due,
+    mark_abandoned,
+    mark_delivered,
+    schedule_retry,
+)
 from verifalia_server.store.database import Pool
 from verifalia_server.store.events import JobEvents
 from verifalia_server.store.jobs import COMPLETED_CHANNEL
@@ -61,21 +67,30 @@ def check_callback_url(url: str, allow_private: bool) -> None:
             raise CallbackUrlError(f"the callback URL points at a refused address: {exc}") from None
 
 
+async def check_callback_destination(url: str, allow_private: bool) -> None:
+    """Also reject a callback URL whose host does not resolve, or resolves to a refused address.
+
+    The host is resolved as the dispatcher resolves it when delivering, so a URL accepted here is not
+    bound to fail every attempt.
+    """
+    check_callback_url(url, allow_private)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    resolver = _GuardedResolver(allow_private)
+    try:
+        await resolver.resolve(host, parts.port or 0, socket.AF_UNSPEC)
+    except (OSError, UnicodeError) as exc:
+        raise CallbackUrlError(f"the callback URL host cannot be delivered to: {exc}") from None
+    finally:
+        await resolver.close()
+
+
 def completion_event(job_id: uuid.UUID, name: str | None, version: str | None) -> dict[str, Any]:
     """The callback body: schema 1.0 names the job id; 1.1 (the default) adds the job name."""
     data: dict[str, Any] = {"id": str(job_id)}
     if version != "1.0":
         data["name"] = name
     return {"event": {"type": EVENT_TYPE, "data": data}}
-
-
-@dataclass(frozen=True, slots=True)
-class _Delivery:
-    job_id: uuid.UUID
-    url: str
-    attempts: int
-    name: str | None
-    callback: dict[str, Any]
 
 
 class _GuardedResolver(AbstractResolver):
@@ -160,61 +175,26 @@ class CallbackDispatcher:
     async def deliver_due(self) -> int:
         """Claim and deliver every due callback; return how many were attempted."""
         attempted = 0
-        while deliveries := await self._claim():
+        lease_seconds = self._timeout + _LEASE_MARGIN_SECONDS
+        while deliveries := await claim_due(self._pool, self._node_id, lease_seconds, _CLAIM_BATCH):
             await asyncio.gather(*(self._deliver(delivery) for delivery in deliveries))
             attempted += len(deliveries)
         return attempted
 
-    async def _claim(self) -> list[_Delivery]:
-        rows = await self._pool.fetch(
-            "UPDATE callback_deliveries d SET lease_owner = $1,"
-            " lease_until = now() + make_interval(secs => $2), attempts = d.attempts + 1"
-            " FROM jobs j"
-            " WHERE j.id = d.job_id AND d.job_id IN ("
-            "   SELECT job_id FROM callback_deliveries"
-            "   WHERE delivered_at IS NULL AND abandoned_at IS NULL AND next_attempt_at <= now()"
-            "   AND (lease_until IS NULL OR lease_until < now())"
-            "   ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)"
-            " RETURNING d.job_id, d.url, d.attempts, j.name, j.callback",
-            self._node_id,
-            self._timeout + _LEASE_MARGIN_SECONDS,
-            _CLAIM_BATCH,
-        )
-        return [
-            _Delivery(row["job_id"], row["url"], row["attempts"], row["name"], row["callback"] or {})
-            for row in rows
-        ]
-
-    async def _deliver(self, delivery: _Delivery) -> None:
+    async def _deliver(self, delivery: DueDelivery) -> None:
         error = await self._post(delivery)
         if error is None:
-            await self._pool.execute(
-                "UPDATE callback_deliveries SET delivered_at = now(), lease_owner = NULL, lease_until = NULL,"
-                " last_error = NULL WHERE job_id = $1 AND lease_owner = $2",
-                delivery.job_id,
-                self._node_id,
-            )
+            await mark_delivered(self._pool, delivery.job_id, self._node_id)
             return
         _log.info("callback for job %s failed (attempt %d): %s", delivery.job_id, delivery.attempts, error)
         if delivery.attempts > len(self._retry_delays):
-            await self._pool.execute(
-                "UPDATE callback_deliveries SET abandoned_at = now(), lease_owner = NULL, lease_until = NULL,"
-                " last_error = $3 WHERE job_id = $1 AND lease_owner = $2",
-                delivery.job_id,
-                self._node_id,
-                error,
-            )
+            await mark_abandoned(self._pool, delivery.job_id, self._node_id, error)
             return
-        await self._pool.execute(
-            "UPDATE callback_deliveries SET next_attempt_at = now() + make_interval(secs => $3),"
-            " lease_owner = NULL, lease_until = NULL, last_error = $4 WHERE job_id = $1 AND lease_owner = $2",
-            delivery.job_id,
-            self._node_id,
-            self._retry_delays[delivery.attempts - 1],
-            error,
+        await schedule_retry(
+            self._pool, delivery.job_id, self._node_id, self._retry_delays[delivery.attempts - 1], error
         )
 
-    async def _post(self, delivery: _Delivery) -> str | None:
+    async def _post(self, delivery: DueDelivery) -> str | None:
         """POST the event; return None on a 2xx reply, else what went wrong."""
         if self._session is None:
             raise RuntimeError("the callback dispatcher is not started")

@@ -88,7 +88,7 @@ async def read_upload(request: web.Request, max_bytes: int) -> Upload:
             break
         if not isinstance(part, BodyPartReader):
             raise ApiError(400, "Bad Request", "Nested multipart bodies are not supported.")
-        data = await _read_part(part, max_bytes - received)
+        data = await _read_part(part, max_bytes - received, max_bytes)
         received += len(data)
         if part.name == "inputFile":
             content = data
@@ -194,13 +194,14 @@ def _decode(content: bytes) -> str:
         ) from None
 
 
-async def _read_part(part: BodyPartReader, budget: int) -> bytes:
+async def _read_part(part: BodyPartReader, budget: int, limit: int) -> bytes:
+    """Read one part; 413 naming the body `limit` when the part is larger than the `budget` left of it."""
     chunks: list[bytes] = []
     size = 0
     while chunk := await part.read_chunk(_CHUNK):
         size += len(chunk)
         if size > budget:
-            raise _too_large(budget)
+            raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -8,6 +8,7 @@ import asyncpg
 from aiohttp import web
 
 from verifalia_server.api.keys import POOL_KEY, SETTINGS_KEY
+from verifalia_server.store.database import ping
 
 _DATABASE_TIMEOUT = 2.0
 
@@ -16,7 +17,7 @@ async def health(request: web.Request) -> web.Response:
     """200 with `database: ok` when the database answers, else 503 with `database: unavailable`."""
     node = request.app[SETTINGS_KEY].node_id
     try:
-        await asyncio.wait_for(request.app[POOL_KEY].fetchval("SELECT 1"), _DATABASE_TIMEOUT)
+        await asyncio.wait_for(ping(request.app[POOL_KEY]), _DATABASE_TIMEOUT)
     except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
         return web.json_response({"status": "degraded", "node": node, "database": "unavailable"}, status=503)
     return web.json_response({"status": "ok", "node": node, "database": "ok"})

@@ -1,13 +1,14 @@
 """Submission logic shared by every API surface: deduplication, credits, storage.
 
-Request bodies are validated before they get here (`api.models`). `submit` marks duplicates
-(`engine.syntax.dedup_key`, never a false duplicate: only syntactically valid addresses are compared),
-prices the job (duplicates are free), and stores it in one transaction, its own or one the caller has open
-(402 when the balance cannot cover it, and nothing is stored).
+Request bodies are validated before they get here (`api.models`). `submit` marks duplicates in a worker
+thread, off the event loop (`engine.syntax.dedup_key`, never a false duplicate: only syntactically valid
+addresses are compared), prices the job (duplicates are free), and stores it in one transaction, its own
+or one the caller has open (402 when the balance cannot cover it, and nothing is stored).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -98,7 +99,7 @@ async def submit(
 
     With `connection`, the job is stored inside the caller's open transaction on it.
     """
-    entries = _new_entries(submission.entries, submission.deduplication)
+    entries = await asyncio.to_thread(_new_entries, submission.entries, submission.deduplication)
     new_job = NewJob(
         account_id=account_id,
         owner=owner,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from importlib.metadata import version
 from typing import Any
@@ -21,13 +22,13 @@ from verifalia_server.api.wire import estimated_remaining_seconds, iso_datetime,
 from verifalia_server.engine.statuses import Status, v1_shorthands, v1_status
 from verifalia_server.store.credits import get_balance
 from verifalia_server.store.entries import ENTRY_FIELDS, iter_entries, list_entries
-from verifalia_server.store.jobs import DeleteOutcome, Job, delete_job, get_job
+from verifalia_server.store.jobs import NORMAL_PRIORITY, DeleteOutcome, Job, delete_job, get_job
 
 PREFIX = "/v1.4"
 ENGINE_VERSION = f"verifalia-server {version('verifalia-server')}"
-NORMAL_PRIORITY = 127
 _STREAM_CHUNK = 5000
-_RELAXED_JSON_MAX_BYTES = 1024 * 1024
+# The largest body the relaxed (pure-Python, slow) parser takes: hand-written bodies, not bulk uploads.
+RELAXED_JSON_MAX_BYTES = 64 * 1024
 # v1.4 shows no suggestions and no evidence.
 V1_ENTRY_FIELDS = tuple(name for name in ENTRY_FIELDS if name not in ("suggestions", "evidence"))
 
@@ -150,16 +151,20 @@ async def _load_job(request: web.Request, account_id: int) -> Job:
     return job
 
 
-def _decode_body(raw: bytes) -> Any:
+def _relaxed_loads(raw: bytes) -> Any:
+    return json5.loads(raw.decode("utf-8"))
+
+
+async def _decode_body(raw: bytes) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         # The docs' own examples use JavaScript object syntax (unquoted keys, single quotes); that slower
-        # parser only gets hand-written-sized bodies.
-        if len(raw) > _RELAXED_JSON_MAX_BYTES:
+        # parser only gets hand-written-sized bodies, and runs off the event loop.
+        if len(raw) > RELAXED_JSON_MAX_BYTES:
             raise bad_request("The request body is not valid JSON.") from None
         try:
-            return json5.loads(raw.decode("utf-8"))
+            return await asyncio.to_thread(_relaxed_loads, raw)
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise bad_request("The request body is not valid JSON.") from None
 
@@ -170,7 +175,7 @@ async def submit_validation(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS_KEY]
     body = parse_body(
         V1SubmissionRequest,
-        _decode_body(await request.read()),
+        await _decode_body(await request.read()),
         RequestLimits(max_entries=settings.max_entries_per_job),
     )
     pool = request.app[POOL_KEY]

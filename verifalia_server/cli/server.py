@@ -22,7 +22,7 @@ from aiohttp import web
 
 from verifalia_server.engine.config import EngineConfig
 from verifalia_server.settings import ServiceSettings
-from verifalia_server.store.accounts import create_account
+from verifalia_server.store.accounts import any_account, create_account
 from verifalia_server.store.database import connect, create_pool, database_url
 from verifalia_server.store.migrations import apply_migrations
 
@@ -163,7 +163,7 @@ async def _prepare_database(url: str, settings: ServiceSettings) -> tuple[int, s
     await apply_migrations(url, settings.migrations_dir)
     connection = await connect(url)
     try:
-        if await connection.fetchval("SELECT EXISTS (SELECT 1 FROM accounts)"):
+        if await any_account(connection):
             return None
     finally:
         await connection.close()

@@ -34,7 +34,6 @@ class MailRoute:
     """The exchangers to try for a domain, in the order to try them."""
 
     exchangers: tuple[MailExchanger, ...]
-    implicit: bool = False
 
     @property
     def addresses(self) -> tuple[str, ...]:
@@ -117,7 +116,7 @@ class MailResolver:
         usable = self._usable_addresses(lookup)
         if not usable:
             return _failure(Status.DOMAIN_IS_MISCONFIGURED, query, "resolves only to non-public addresses")
-        return MailRoute((MailExchanger(domain, 0, usable),), implicit=True)
+        return MailRoute((MailExchanger(domain, 0, usable),))
 
     def _usable_route(
         self,

@@ -8,9 +8,8 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 
+from verifalia_server.store.jobs import NORMAL_PRIORITY
 from verifalia_server.store.work import RunnableJob
-
-NORMAL_PRIORITY = 127
 
 
 def priority_weight(priority: int | None) -> float:

@@ -1,7 +1,8 @@
 """Accounts and their sub-accounts (SID, hashed auth token, permissions).
 
 API: `create_account`, `create_subaccount`, `set_subaccount_disabled`, `get_subaccount`, `get_account`,
-`token_matches`, `add_credits`. Tokens are shown once, when created, and stored as a salted SHA-256.
+`any_account`, `token_matches`, `add_credits`. Tokens are shown once, when created, and stored as a salted
+SHA-256.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import string
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+import asyncpg
 
 from verifalia_server.store.database import Pool
 
@@ -164,6 +167,12 @@ async def get_account(pool: Pool[Any], account_id: int) -> Account | None:
     if row is None:
         return None
     return Account(row["id"], row["name"], row["credit_packs"], row["free_daily_credits"])
+
+
+async def any_account(database: Pool[Any] | asyncpg.Connection[Any]) -> bool:
+    """Whether at least one account exists."""
+    exists: bool = await database.fetchval("SELECT EXISTS (SELECT 1 FROM accounts)")
+    return exists
 
 
 async def add_credits(pool: Pool[Any], account_id: int, amount: Decimal) -> Decimal:

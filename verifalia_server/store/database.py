@@ -114,6 +114,11 @@ async def connect(url: str) -> asyncpg.Connection[Any]:
     return connection
 
 
+async def ping(pool: Pool[Any]) -> None:
+    """Run a trivial query; raises when the database does not answer."""
+    await pool.fetchval("SELECT 1")
+
+
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> Pool[Any]:
     """Open a connection pool with the service's type codecs."""
     pool: Pool[Any] | None = await asyncpg.create_pool(

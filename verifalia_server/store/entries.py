@@ -4,8 +4,8 @@ API:
 - `list_entries(pool, job_id, after_index, limit, statuses_include, statuses_exclude, *, before_index)
   -> list[Record]`: a page ordered by index (cursor = the last index seen; -1 or None from the start);
   with `before_index` the page ends just before that index and comes nearest first (index descending).
-- `iter_entries(pool, job_id, chunk_size) -> AsyncIterator[list[Record]]`: every entry in chunks, for
-  streaming large snapshots with flat memory.
+- `iter_entries(pool, job_id, chunk_size, fields) -> AsyncIterator[list[Record]]`: every entry in chunks,
+  for streaming large snapshots with flat memory, holding no connection between chunks.
 Each record has the columns of `ENTRY_FIELDS` (`PARSED_ADDRESS_FIELDS` among them); `status` is None while
 the entry is pending and is spelled in the v2 code set otherwise.
 """
@@ -81,27 +81,34 @@ async def iter_entries(
 ) -> AsyncIterator[list[asyncpg.Record]]:
     """Yield every entry of the job, ordered by index, in chunks of at most `chunk_size`.
 
-    One read-only transaction and cursor serve the whole job (a consistent view), and the next chunk is
-    already requested while the caller handles the current one. `fields` picks columns of ENTRY_FIELDS.
+    Each chunk is its own keyset query (`index` past the last one yielded) on a connection taken from the
+    pool just for it, so no connection is held while the caller handles a chunk (say, writes it to a slow
+    client); the next chunk is already requested meanwhile. `fields` picks columns of ENTRY_FIELDS and
+    must include `index`.
     """
     unknown = set(fields) - set(ENTRY_FIELDS)
     if unknown:
         raise ValueError(f"unknown entry fields: {sorted(unknown)}")
-    query = f"SELECT {', '.join(fields)} FROM entries WHERE job_id = $1 ORDER BY index"
-    async with pool.acquire() as connection, connection.transaction(readonly=True):
-        cursor = await connection.cursor(query, job_id)
-        pending = asyncio.ensure_future(cursor.fetch(chunk_size))
-        try:
-            while True:
-                rows = await pending
-                if not rows:
-                    return
-                pending = asyncio.ensure_future(cursor.fetch(chunk_size))
-                yield rows
-        finally:
-            if not pending.done():
-                pending.cancel()
-                with contextlib.suppress(
-                    asyncio.CancelledError, asyncpg.PostgresError, asyncpg.InterfaceError
-                ):
-                    await pending
+    if "index" not in fields:
+        raise ValueError("the entry fields must include index")
+    query = (
+        f"SELECT {', '.join(fields)} FROM entries WHERE job_id = $1 AND index > $2 ORDER BY index LIMIT $3"
+    )
+
+    async def chunk_after(index: int) -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await pool.fetch(query, job_id, index, chunk_size)
+        return rows
+
+    pending = asyncio.ensure_future(chunk_after(-1))
+    try:
+        while True:
+            rows = await pending
+            if not rows:
+                return
+            pending = asyncio.ensure_future(chunk_after(rows[-1]["index"]))
+            yield rows
+    finally:
+        if not pending.done():
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await pending

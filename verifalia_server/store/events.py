@@ -1,8 +1,9 @@
 """Job events across nodes: PostgreSQL LISTEN/NOTIFY on `job_completed` and `job_submitted`.
 
 API: `JobEvents(url, pool)`, `await start()`, `await aclose()`,
-`await wait_completed(job_id, timeout) -> bool`, `subscribe(channel) -> asyncio.Queue[UUID]`,
-`unsubscribe(channel, queue)`, `submitted: asyncio.Event` (set whenever any node stores a new job).
+`await wait_completed(job_id, timeout) -> bool`, `subscribe(COMPLETED_CHANNEL) -> asyncio.Queue[UUID]`,
+`unsubscribe(COMPLETED_CHANNEL, queue)`, `submitted: asyncio.Event` (set whenever any node stores a new job;
+`job_submitted` notifications only set it, they have no subscribers).
 """
 
 from __future__ import annotations
@@ -29,10 +30,7 @@ class JobEvents:
         self._url = url
         self._pool = pool
         self._waiters: dict[uuid.UUID, set[asyncio.Future[None]]] = {}
-        self._subscribers: dict[str, set[asyncio.Queue[uuid.UUID]]] = {
-            COMPLETED_CHANNEL: set(),
-            SUBMITTED_CHANNEL: set(),
-        }
+        self._subscribers: dict[str, set[asyncio.Queue[uuid.UUID]]] = {COMPLETED_CHANNEL: set()}
         self.submitted = asyncio.Event()
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -55,7 +53,7 @@ class JobEvents:
         self._waiters.clear()
 
     def subscribe(self, channel: str = COMPLETED_CHANNEL) -> asyncio.Queue[uuid.UUID]:
-        """Receive the id of every job notified on `channel` from now on."""
+        """Receive the id of every job notified on `channel` (`COMPLETED_CHANNEL`) from now on."""
         queue: asyncio.Queue[uuid.UUID] = asyncio.Queue()
         self._subscribers[channel].add(queue)
         return queue
@@ -129,9 +127,9 @@ class JobEvents:
             return
         if channel == SUBMITTED_CHANNEL:
             self.submitted.set()
-        else:
-            for future in self._waiters.get(job_id, ()):
-                if not future.done():
-                    future.set_result(None)
+            return
+        for future in self._waiters.get(job_id, ()):
+            if not future.done():
+                future.set_result(None)
         for queue in self._subscribers[channel]:
             queue.put_nowait(job_id)

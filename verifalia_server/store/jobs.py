@@ -33,6 +33,8 @@ from verifalia_server.store.entries import PARSED_ADDRESS_FIELDS
 
 SUBMITTED_CHANNEL = "job_submitted"
 COMPLETED_CHANNEL = "job_completed"
+# The priority of a job submitted without one (priorities run 0-255).
+NORMAL_PRIORITY = 127
 
 
 class JobStatus(enum.StrEnum):
@@ -273,6 +275,7 @@ async def delete_job(
 ) -> DeleteOutcome:
     """Mark a job Deleted and drop its entries; jobs in progress stay unless `allow_in_progress`."""
     async with pool.acquire() as connection, connection.transaction():
+        # The job row is locked before its entries, the order `record_results` takes them in.
         row = await connection.fetchrow(
             "SELECT status, expires_at <= now() AS past_retention FROM jobs"
             " WHERE id = $1 AND account_id = $2 FOR UPDATE",

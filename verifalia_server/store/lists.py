@@ -8,8 +8,11 @@ API:
 - `count_active_lists(pool, app_id) -> int`: the app's lists whose job is still in progress.
 - `insert_list(connection, new_list) -> int`: store a list for its job, in the transaction that created the
   job (so no job is charged without its list); returns its list id.
-- `get_list(pool, account_id, list_id) -> BulkList | None`: None for unknown ids, other accounts' lists and
-  lists whose job was deleted or expired.
+- `get_progress(pool, account_id, list_id) -> ListProgress | None`: how far the list's job got, without
+  reading its content (what a progress poll needs). None for unknown ids, other accounts' lists and lists
+  whose job was deleted or expired.
+- `get_list(pool, account_id, list_id) -> BulkList | None`: the list with its content (what a download
+  needs); None in the same cases.
 - `list_results(pool, job_id) -> list[EntryResult]`: every entry's result, by index.
 """
 
@@ -31,6 +34,12 @@ LIST_ID_MIN = 1_000_000_000_000_000
 LIST_ID_MAX = 9_007_199_254_740_991
 # The advisory lock key of an app's bulk submissions.
 _LOCK_KEY = "hashtextextended('leadrocks-submission:' || $1::bigint::text, 0)"
+# List $1 of account $2 joined to its job, while that job is neither deleted nor expired.
+_VISIBLE_LIST = (
+    " FROM leadrocks_lists l JOIN jobs j ON j.id = l.job_id"
+    " WHERE l.list_id = $1 AND l.account_id = $2"
+    " AND j.status IN ('InProgress', 'Completed') AND (j.expires_at IS NULL OR j.expires_at > now())"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +56,21 @@ class NewList:
 
 
 @dataclass(frozen=True, slots=True)
+class ListProgress:
+    """How far the job of a bulk list got.
+
+    `verifying_started` is true once an entry has been verified; duplicates, settled when the list is
+    stored, do not count.
+    """
+
+    list_id: int
+    job_completed: bool
+    verifying_started: bool
+
+
+@dataclass(frozen=True, slots=True)
 class BulkList:
-    """A stored bulk list with the progress of its job."""
+    """A stored bulk list with its content."""
 
     list_id: int
     job_id: uuid.UUID
@@ -57,7 +79,6 @@ class BulkList:
     content: bytes
     no_of_rows: int
     job_completed: bool
-    no_of_completed: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,14 +149,23 @@ async def insert_list(connection: asyncpg.Connection[Any], new_list: NewList) ->
         return list_id
 
 
+async def get_progress(pool: Pool[Any], account_id: int, list_id: int) -> ListProgress | None:
+    """The progress of one of the account's bulk lists; its content is not read."""
+    row = await pool.fetchrow(
+        "SELECT l.list_id, j.status = 'Completed' AS job_completed,"
+        " EXISTS (SELECT 1 FROM entries e WHERE e.job_id = l.job_id"
+        " AND e.duplicate_of IS NULL AND e.status IS NOT NULL) AS verifying_started" + _VISIBLE_LIST,
+        list_id,
+        account_id,
+    )
+    return None if row is None else ListProgress(**dict(row))
+
+
 async def get_list(pool: Pool[Any], account_id: int, list_id: int) -> BulkList | None:
-    """Load one of the account's bulk lists with its job's progress."""
+    """Load one of the account's bulk lists with its content."""
     row = await pool.fetchrow(
         "SELECT l.list_id, l.job_id, l.file_name, l.email_column, l.content, l.no_of_rows,"
-        " j.status = 'Completed' AS job_completed, j.no_of_completed"
-        " FROM leadrocks_lists l JOIN jobs j ON j.id = l.job_id"
-        " WHERE l.list_id = $1 AND l.account_id = $2"
-        " AND j.status IN ('InProgress', 'Completed') AND (j.expires_at IS NULL OR j.expires_at > now())",
+        " j.status = 'Completed' AS job_completed" + _VISIBLE_LIST,
         list_id,
         account_id,
     )

@@ -148,6 +148,8 @@ FROM unnest($3::int[], $4::float8[]) AS r(index, delay)
 WHERE e.job_id = $1 AND e.index = r.index AND e.lease_owner = $2 AND e.status IS NULL
 """
 
+_LOCK_JOB = "SELECT 1 FROM jobs WHERE id = $1 FOR NO KEY UPDATE"
+
 _ADVANCE_JOB = """
 UPDATE jobs SET
     no_of_completed = no_of_completed + $2,
@@ -193,6 +195,8 @@ async def record_results(
     async with pool.acquire() as connection, connection.transaction():
         for job_id in sorted(outcomes):
             outcome = outcomes[job_id]
+            # The job row is locked before its entries, the order `delete_job` takes them in.
+            await connection.execute(_LOCK_JOB, job_id)
             written = 0
             if outcome.results:
                 status = await connection.execute(_WRITE_RESULTS, job_id, owner, *_columns(outcome.results))

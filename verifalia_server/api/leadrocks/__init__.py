@@ -22,5 +22,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/v1/getcredits", realtime.get_credits)
     app.router.add_post("/v1/verify", realtime.verify)
     app.router.add_post("/v1/bulkverify", bulk.create_list)
-    app.router.add_get("/v1/bulkverify/{list_id}", bulk.get_progress)
+    app.router.add_get("/v1/bulkverify/{list_id}", bulk.list_progress)
     app.router.add_get("/v1/bulkverify/{list_id}/download", bulk.download)

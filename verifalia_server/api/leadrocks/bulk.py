@@ -2,9 +2,10 @@
 
 A bulk list becomes a Verifalia job (source `leadrocks`, Standard quality, safe deduplication) holding
 one entry per row with a non-empty email cell, so it runs through the same scheduler and is charged from
-the same balance. Its progress is `queued` until the first entry has a result, `in_progress` until the
-last, then `completed`; the result file can be downloaded once the list is completed (before that the
-download answers error 108 with HTTP 400).
+the same balance. Its progress is `queued` until the first entry has been verified (duplicate rows, settled
+on upload, do not count), `in_progress` until the last, then `completed`; the result file can be downloaded
+once the list is completed (before that the download answers error 108 with HTTP 400). A progress poll never
+reads the uploaded file; only the download does.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from verifalia_server.api.leadrocks.access import Caller, admit
+from verifalia_server.api.leadrocks.access import admit
 from verifalia_server.api.leadrocks.csvfile import CsvRejected, CsvTable, parse_csv, render_results
 from verifalia_server.api.leadrocks.errors import LeadRocksError
 from verifalia_server.api.leadrocks.responses import leadrocks_handler, success
@@ -24,7 +25,14 @@ from verifalia_server.api.leadrocks.upload import read_list_upload
 from verifalia_server.api.leadrocks_codes import ErrorCode
 from verifalia_server.engine.statuses import Status
 from verifalia_server.store.database import Pool
-from verifalia_server.store.lists import BulkList, EntryResult, get_list, list_results
+from verifalia_server.store.lists import (
+    BulkList,
+    EntryResult,
+    ListProgress,
+    get_list,
+    get_progress,
+    list_results,
+)
 
 _LIST_ID = re.compile(r"^[0-9]{16}$")
 _UNSAFE_FILE_NAME = re.compile(r"[^A-Za-z0-9 ._()-]+")
@@ -43,27 +51,28 @@ async def create_list(request: web.Request) -> web.Response:
     return success({"list_id": list_id})
 
 
-async def _list_of(request: web.Request, caller: Caller) -> BulkList:
+def _list_id_of(request: web.Request) -> int:
     raw = request.match_info["list_id"]
-    found = await get_list(caller.pool, caller.app.account_id, int(raw)) if _LIST_ID.match(raw) else None
-    if found is None:
+    if not _LIST_ID.match(raw):
         raise LeadRocksError(ErrorCode.INVALID_LIST_ID)
-    return found
+    return int(raw)
 
 
-def progress_status(bulk_list: BulkList) -> str:
+def progress_status(progress: ListProgress) -> str:
     """`queued`, `in_progress` or `completed`."""
-    if bulk_list.job_completed:
+    if progress.job_completed:
         return "completed"
-    return "in_progress" if bulk_list.no_of_completed > 0 else "queued"
+    return "in_progress" if progress.verifying_started else "queued"
 
 
 @leadrocks_handler
-async def get_progress(request: web.Request) -> web.Response:
+async def list_progress(request: web.Request) -> web.Response:
     """The progress of one of the account's lists."""
     caller = await admit(request)
-    bulk_list = await _list_of(request, caller)
-    return success({"list_id": bulk_list.list_id, "progress_status": progress_status(bulk_list)})
+    progress = await get_progress(caller.pool, caller.app.account_id, _list_id_of(request))
+    if progress is None:
+        raise LeadRocksError(ErrorCode.INVALID_LIST_ID)
+    return success({"list_id": progress.list_id, "progress_status": progress_status(progress)})
 
 
 async def _row_verdicts(pool: Pool[Any], bulk_list: BulkList, table: CsvTable) -> list[LeadRocksVerdict]:
@@ -93,7 +102,9 @@ def _result_file_name(file_name: str) -> str:
 async def download(request: web.Request) -> web.Response:
     """The completed list as CSV: every original row and column, then the five result columns."""
     caller = await admit(request)
-    bulk_list = await _list_of(request, caller)
+    bulk_list = await get_list(caller.pool, caller.app.account_id, _list_id_of(request))
+    if bulk_list is None:
+        raise LeadRocksError(ErrorCode.INVALID_LIST_ID)
     if not bulk_list.job_completed:
         raise LeadRocksError(ErrorCode.INVALID_LIST_ID, http_status=400)
     table = parse_csv(bulk_list.content, bulk_list.email_column)

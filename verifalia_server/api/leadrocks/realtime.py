@@ -4,6 +4,10 @@ The realtime verify runs the engine's full retry schedule within VERIFALIA_LEADR
 seconds. When that budget runs out the answer is still a success carrying the best verdict reached so
 far: `unknown` and not safe to send (for instance a greylisting server that has not yet accepted the
 address), unless the address was already found invalid.
+
+A verify is charged only once the engine has its verdict, so one that fails or is interrupted costs nothing.
+The balance is checked before verifying too; when concurrent verifies spent it meanwhile, the charge is
+refused and the verdict withheld (error 103).
 """
 
 from __future__ import annotations
@@ -23,10 +27,15 @@ from verifalia_server.api.leadrocks.results import LeadRocksVerdict
 from verifalia_server.api.leadrocks_codes import ErrorCode
 from verifalia_server.api.models import VerifyRequest
 from verifalia_server.engine.verdict import Quality
-from verifalia_server.store.credits import InsufficientCredits, charge, get_balance
+from verifalia_server.store.credits import Balance, InsufficientCredits, charge, get_balance
 from verifalia_server.store.database import Pool
 
 REALTIME_QUALITY = Quality.STANDARD
+
+
+def _spendable(balance: Balance) -> Decimal:
+    """Credit packs plus what is left of today's free credits."""
+    return balance.credit_packs + max(balance.free_credits or Decimal(0), Decimal(0))
 
 
 @leadrocks_handler
@@ -34,8 +43,7 @@ async def get_credits(request: web.Request) -> web.Response:
     """The account's spendable credits: credit packs plus what is left of today's free credits."""
     caller = await admit(request)
     balance = await get_balance(caller.pool, caller.app.account_id)
-    credits = balance.credit_packs + (balance.free_credits or Decimal(0))
-    return success({"credits": json_number(max(credits, Decimal(0)))})
+    return success({"credits": json_number(_spendable(balance))})
 
 
 def _email_of(body: bytes) -> str:
@@ -55,14 +63,16 @@ async def _charge(pool: Pool[Any], account_id: int, cost: Decimal) -> None:
 
 @leadrocks_handler
 async def verify(request: web.Request) -> web.Response:
-    """Verify one address through the engine, charging it like one Standard entry."""
+    """Verify one address through the engine, charging it like one Standard entry once it has a verdict."""
     caller = await admit(request)
     email = _email_of(await request.read())
     await admit_verify(caller.pool, caller.app, caller.limits)
     cost = Decimal(str(request.app[SETTINGS_KEY].credits_per_entry[REALTIME_QUALITY]))
-    await _charge(caller.pool, caller.app.account_id, cost)
+    if _spendable(await get_balance(caller.pool, caller.app.account_id)) < cost:
+        raise LeadRocksError(ErrorCode.NO_CREDITS)
     engine = request.app[ENGINE_KEY]
     verdict = await engine.verify(email, REALTIME_QUALITY, timeout=caller.settings.verify_timeout)
+    await _charge(caller.pool, caller.app.account_id, cost)
     result = LeadRocksVerdict.of(
         verdict.status, disposable=verdict.is_disposable, free=verdict.is_free, role=verdict.is_role
     )

@@ -16,9 +16,11 @@ from verifalia_server.api.auth import require
 from verifalia_server.api.keys import POOL_KEY
 from verifalia_server.api.v2 import serializers
 from verifalia_server.api.v2.jobs import json_response
-from verifalia_server.api.v2.query import bad_request, cut_page, date_range, paging
+from verifalia_server.api.v2.query import bad_request, cursor_limit, cut_page, date_range, paging
 from verifalia_server.api.v2.settings import V2_SETTINGS_KEY
 from verifalia_server.store.credits import daily_usage, get_balance
+
+_NOT_A_CURSOR = "The cursor is not a daily usage cursor."
 
 
 async def balance(request: web.Request) -> web.Response:
@@ -30,17 +32,19 @@ async def balance(request: web.Request) -> web.Response:
 async def usage(request: web.Request) -> web.Response:
     """The credits consumed per day."""
     principal = await require(request, "credits")
-    page = paging(request.query, request.app[V2_SETTINGS_KEY].max_page_size)
+    max_page_size = request.app[V2_SETTINGS_KEY].max_page_size
+    page = paging(request.query, max_page_size)
     if page.cursor is None:
         since, until = date_range(request.query, "date")
         limit = page.limit
         after = None
     else:
         since, until = _day(page.cursor, "s"), _day(page.cursor, "u")
-        limit = page.limit or page.cursor.get("n")
+        carried_limit = cursor_limit(page.cursor, max_page_size, _NOT_A_CURSOR)
+        limit = page.limit or carried_limit
         after = _day(page.cursor, "f" if page.backward else "l")
-        if after is None or not (limit is None or isinstance(limit, int)):
-            raise bad_request("The cursor is not a daily usage cursor.")
+        if after is None:
+            raise bad_request(_NOT_A_CURSOR)
     days = await daily_usage(
         request.app[POOL_KEY],
         principal.account_id,
@@ -65,4 +69,4 @@ def _day(cursor: dict[str, Any], key: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise bad_request("The cursor is not a daily usage cursor.") from None
+        raise bad_request(_NOT_A_CURSOR) from None

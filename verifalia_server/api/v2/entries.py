@@ -46,6 +46,7 @@ async def get_entries(request: web.Request) -> web.StreamResponse:
         job.id,
         paging(request.query, settings.max_page_size),
         default_limit=settings.page_size,
+        max_limit=settings.max_page_size,
         include=include,
         exclude=exclude,
     )

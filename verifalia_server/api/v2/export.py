@@ -19,8 +19,6 @@ from verifalia_server.engine.statuses import Status, classify
 from verifalia_server.store.database import Pool
 from verifalia_server.store.entries import iter_entries
 
-EXPORT_TYPES = (TEXT_CSV, EXCEL_XLSX)
-
 COLUMNS = (
     "Index",
     "Input data",
@@ -96,9 +94,9 @@ async def export_xlsx(pool: Pool[Any], job_id: uuid.UUID) -> web.Response:
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("Entries")
     sheet.append(list(COLUMNS))
+    # Building the rows is CPU work: each chunk is appended in a worker thread, one chunk at a time.
     async for rows in iter_entries(pool, job_id, _CHUNK):
-        for row in _completed(rows):
-            sheet.append(export_row(row))
+        await asyncio.to_thread(_append_completed, sheet, rows)
     content = await asyncio.to_thread(_save, workbook)
     return web.Response(
         body=content,
@@ -111,6 +109,11 @@ async def export_xlsx(pool: Pool[Any], job_id: uuid.UUID) -> web.Response:
 
 def _completed(rows: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
     return (row for row in rows if row["status"] is not None)
+
+
+def _append_completed(sheet: Any, rows: Iterable[Mapping[str, Any]]) -> None:
+    for row in _completed(rows):
+        sheet.append(export_row(row))
 
 
 def _save(workbook: Any) -> bytes:

@@ -126,7 +126,10 @@ async def _job_response(
         return json_response(body if not with_entries else {"overview": body}, 202, {"Location": location})
     if not with_entries:
         return json_response(body)
-    page = await entries_page(pool, job.id, _FIRST_PAGE, default_limit=request.app[V2_SETTINGS_KEY].page_size)
+    settings = request.app[V2_SETTINGS_KEY]
+    page = await entries_page(
+        pool, job.id, _FIRST_PAGE, default_limit=settings.page_size, max_limit=settings.max_page_size
+    )
     return json_response({"overview": body, "entries": page})
 
 

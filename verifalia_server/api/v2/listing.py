@@ -19,20 +19,31 @@ from verifalia_server.api.auth import require
 from verifalia_server.api.keys import POOL_KEY
 from verifalia_server.api.v2 import serializers
 from verifalia_server.api.v2.jobs import json_response
-from verifalia_server.api.v2.query import bad_request, cut_page, date_range, name_list, paging
+from verifalia_server.api.v2.query import (
+    bad_request,
+    cursor_limit,
+    cursor_names,
+    cut_page,
+    date_range,
+    name_list,
+    paging,
+)
 from verifalia_server.api.v2.settings import V2_SETTINGS_KEY
 from verifalia_server.store.jobs import Job, JobStatus, list_jobs
 
 _JOB_STATUSES = frozenset(status.value for status in JobStatus)
 _GONE = [JobStatus.DELETED.value, JobStatus.EXPIRED.value]
 _SORTS = {"createdOn": False, "-createdOn": True}
+_CURSOR_KEYS = frozenset(("a", "u", "s", "x", "o", "d", "n"))
+_NOT_A_CURSOR = "The cursor is not a job listing cursor."
 
 
 async def list_validations(request: web.Request) -> web.Response:
     """List the account's jobs."""
     principal = await require(request, "read")
-    page = paging(request.query, request.app[V2_SETTINGS_KEY].max_page_size)
-    filters = _filters(request.query) if page.cursor is None else _cursor_filters(page.cursor)
+    max_page_size = request.app[V2_SETTINGS_KEY].max_page_size
+    page = paging(request.query, max_page_size)
+    filters = _filters(request.query) if page.cursor is None else _cursor_filters(page.cursor, max_page_size)
     limit = page.limit or filters.get("n")
     descending: bool = filters["d"]
     after: tuple[dt.datetime, uuid.UUID] | None = None
@@ -73,16 +84,25 @@ def _filters(query: Any) -> dict[str, Any]:
     }
 
 
-def _cursor_filters(cursor: dict[str, Any]) -> dict[str, Any]:
+def _cursor_filters(cursor: dict[str, Any], max_limit: int) -> dict[str, Any]:
+    if not cursor.keys() >= _CURSOR_KEYS:
+        raise bad_request(_NOT_A_CURSOR)
     try:
-        filters = {key: cursor[key] for key in ("a", "u", "s", "x", "o", "d", "n")}
-        _instant(filters["a"])
-        _instant(filters["u"])
-    except (KeyError, TypeError, ValueError):
-        raise bad_request("The cursor is not a job listing cursor.") from None
-    if not isinstance(filters["d"], bool):
-        raise bad_request("The cursor is not a job listing cursor.")
-    return filters
+        _instant(cursor["a"])
+        _instant(cursor["u"])
+    except (TypeError, ValueError):
+        raise bad_request(_NOT_A_CURSOR) from None
+    if not isinstance(cursor["d"], bool) or not (cursor["o"] is None or isinstance(cursor["o"], str)):
+        raise bad_request(_NOT_A_CURSOR)
+    return {
+        "a": cursor["a"],
+        "u": cursor["u"],
+        "s": cursor_names(cursor, "s", _JOB_STATUSES, _NOT_A_CURSOR),
+        "x": cursor_names(cursor, "x", _JOB_STATUSES, _NOT_A_CURSOR),
+        "o": cursor["o"],
+        "d": cursor["d"],
+        "n": cursor_limit(cursor, max_limit, _NOT_A_CURSOR),
+    }
 
 
 def _instant(day: str | None) -> dt.datetime | None:
@@ -99,6 +119,9 @@ def _job_key(job: Job) -> list[str]:
 def _key(cursor: dict[str, Any], field: str) -> tuple[dt.datetime, uuid.UUID]:
     try:
         created_on, job_id = cursor[field]
-        return dt.datetime.fromisoformat(created_on), uuid.UUID(job_id)
+        instant = dt.datetime.fromisoformat(created_on)
+        if instant.tzinfo is None or not isinstance(job_id, str):
+            raise ValueError(field)
+        return instant, uuid.UUID(job_id)
     except (KeyError, TypeError, ValueError):
-        raise bad_request("The cursor is not a job listing cursor.") from None
+        raise bad_request(_NOT_A_CURSOR) from None

@@ -11,12 +11,15 @@ import uuid
 from typing import Any
 
 from verifalia_server.api.v2 import serializers
-from verifalia_server.api.v2.query import Paging, bad_request, cut_page
+from verifalia_server.api.v2.query import Paging, bad_request, cursor_limit, cursor_names, cut_page
 from verifalia_server.engine.statuses import Status
 from verifalia_server.store.database import Pool
 from verifalia_server.store.entries import list_entries
 
-_ALL_STATUSES = [status.value for status in Status]
+_ALL_STATUSES = frozenset(status.value for status in Status)
+_NOT_AN_ENTRIES_CURSOR = "The cursor is not an entries cursor."
+# Entry indexes are PostgreSQL integers.
+_MAX_INDEX = 2**31 - 1
 
 
 async def entries_page(
@@ -25,15 +28,18 @@ async def entries_page(
     paging: Paging,
     *,
     default_limit: int,
+    max_limit: int,
     include: list[str] | None = None,
     exclude: list[str] | None = None,
 ) -> dict[str, Any]:
     """Return `{"meta": {"cursor", "isTruncated"}, "data": [...]}` for one page of entries."""
     cursor = paging.cursor
     if cursor is not None:
-        include, exclude = _statuses(cursor.get("i")), _statuses(cursor.get("x"))
-    limit = paging.limit or _positive(cursor.get("n") if cursor else None) or default_limit
-    effective_include = include if include is not None else _ALL_STATUSES
+        include = cursor_names(cursor, "i", _ALL_STATUSES, _NOT_AN_ENTRIES_CURSOR)
+        exclude = cursor_names(cursor, "x", _ALL_STATUSES, _NOT_AN_ENTRIES_CURSOR)
+    cursor_size = cursor_limit(cursor, max_limit, _NOT_AN_ENTRIES_CURSOR) if cursor else None
+    limit = paging.limit or cursor_size or default_limit
+    effective_include = include if include is not None else sorted(_ALL_STATUSES)
     after = before = None
     if cursor is not None and paging.backward:
         before = _index(cursor, "f")
@@ -48,20 +54,6 @@ async def entries_page(
 
 def _index(cursor: dict[str, Any], key: str) -> int:
     value = cursor.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise bad_request("The cursor is not an entries cursor.")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_INDEX:
+        raise bad_request(_NOT_AN_ENTRIES_CURSOR)
     return value
-
-
-def _positive(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
-
-
-def _statuses(value: Any) -> list[str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(
-        isinstance(item, str) and item in _ALL_STATUSES for item in value
-    ):
-        raise bad_request("The cursor is not an entries cursor.")
-    return list(value)

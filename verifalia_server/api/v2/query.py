@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from verifalia_server.api.errors import ApiError
+from verifalia_server.api.submission import bad_request as bad_request
 from verifalia_server.engine.statuses import Status
 
 Row = TypeVar("Row")
@@ -30,11 +30,6 @@ class Paging:
     cursor: dict[str, Any] | None
     backward: bool
     limit: int | None
-
-
-def bad_request(detail: str) -> ApiError:
-    """A 400 problem naming what is wrong with the request."""
-    return ApiError(400, "Bad Request", detail)
 
 
 def encode_cursor(payload: Mapping[str, Any]) -> str:
@@ -154,6 +149,30 @@ def entry_status_filters(query: Mapping[str, str]) -> tuple[list[str] | None, li
     if include is not None and include_synonym is not None:
         raise bad_request("Pass either 'status' or 'status:include', not both.")
     return include if include is not None else include_synonym, name_list(query, "status:exclude", allowed)
+
+
+def cursor_limit(cursor: Mapping[str, Any], max_limit: int, detail: str) -> int | None:
+    """A cursor's page size `n`: None (every row) or a positive integer lowered to `max_limit`; 400 with
+    `detail` when it is anything else."""
+    value = cursor.get("n")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise bad_request(detail)
+    return min(value, max_limit)
+
+
+def cursor_names(
+    cursor: Mapping[str, Any], key: str, allowed: frozenset[str], detail: str
+) -> list[str] | None:
+    """A cursor's set of names under `key`: None or a list of names out of `allowed`; 400 with `detail`
+    otherwise."""
+    value = cursor.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(name, str) and name in allowed for name in value):
+        raise bad_request(detail)
+    return list(value)
 
 
 def _clamp(limit: int | None, max_limit: int) -> int | None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 from aiohttp import web
 
+from verifalia_server.api.callbacks import CallbackUrlError, check_callback_destination
 from verifalia_server.api.files import extract_addresses, read_upload
 from verifalia_server.api.models import (
     RequestLimits,
@@ -24,18 +27,31 @@ async def read_submission(
     if request.content_type == "multipart/form-data":
         upload = await read_upload(request, max_body_bytes)
         settings = parse_body(UploadSettings, upload.settings, limits)
-        addresses = extract_addresses(
-            upload.content, upload.media_type, settings.file_settings(), max_entries
+        addresses = await asyncio.to_thread(
+            extract_addresses, upload.content, upload.media_type, settings.file_settings(), max_entries
         )
         if len(addresses) > max_entries:
             raise bad_request(
                 f"The file holds more than {max_entries} entries; at most {max_entries} per job."
             )
-        return settings.submission([SubmittedEntry(address) for address in addresses])
+        return await _checked(
+            settings.submission([SubmittedEntry(address) for address in addresses]), allow_private_callbacks
+        )
     body = await request.read()
     try:
         decoded = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise bad_request(f"The request body is not valid JSON: {exc}.") from None
-    submission = parse_body(V2SubmissionRequest, decoded, limits)
-    return submission.submission(submitted_entries(submission.entries))
+    request_body = parse_body(V2SubmissionRequest, decoded, limits)
+    submission = request_body.submission(submitted_entries(request_body.entries))
+    return await _checked(submission, allow_private_callbacks)
+
+
+async def _checked(submission: Submission, allow_private_callbacks: bool) -> Submission:
+    """The submission, once its callback URL (if any) is known to be deliverable."""
+    if submission.callback is not None:
+        try:
+            await check_callback_destination(submission.callback["url"], allow_private_callbacks)
+        except CallbackUrlError as exc:
+            raise bad_request(f"Invalid 'callback.url': {exc}.") from None
+    return submission
