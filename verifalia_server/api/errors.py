@@ -45,6 +45,11 @@ class ApiError(Exception):
         self.leadrocks_code = leadrocks_code
 
 
+def bad_request(detail: str) -> ApiError:
+    """A 400 error; the detail names the offending field."""
+    return ApiError(400, "Bad Request", detail)
+
+
 def error_for_status(
     status: int, detail: str | None = None, headers: Mapping[str, str] | None = None
 ) -> ApiError:

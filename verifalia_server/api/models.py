@@ -30,8 +30,9 @@ from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
 from verifalia_server.api.callbacks import CallbackUrlError, check_callback_url
+from verifalia_server.api.errors import bad_request
 from verifalia_server.api.files import FileSettings, LineEnding
-from verifalia_server.api.submission import Deduplication, Submission, SubmittedEntry, bad_request
+from verifalia_server.api.submission import Deduplication, Submission, SubmittedEntry
 from verifalia_server.engine.verdict import Quality
 
 MAX_CUSTOM_LENGTH = 50

@@ -49,11 +49,6 @@ class Submission:
     source: str = "verifalia"
 
 
-def bad_request(detail: str) -> ApiError:
-    """A 400 error; the detail names the offending field."""
-    return ApiError(400, "Bad Request", detail)
-
-
 def grouping_domain(input_data: str) -> str:
     """The scheduler's grouping key: the lowercased text after the last '@'."""
     return input_data.rpartition("@")[2].strip().lower()

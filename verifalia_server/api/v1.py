@@ -13,11 +13,11 @@ import orjson
 from aiohttp import web
 
 from verifalia_server.api.auth import require
-from verifalia_server.api.errors import ApiError, error_for_status
+from verifalia_server.api.errors import ApiError, bad_request, error_for_status
 from verifalia_server.api.keys import EVENTS_KEY, POOL_KEY, SETTINGS_KEY, SNAPSHOT_CACHE_KEY
 from verifalia_server.api.middleware import CLIENT_IP_KEY
 from verifalia_server.api.models import RequestLimits, V1SubmissionRequest, parse_body
-from verifalia_server.api.submission import bad_request, submit
+from verifalia_server.api.submission import submit
 from verifalia_server.api.wire import estimated_remaining_seconds, iso_datetime, timespan
 from verifalia_server.engine.statuses import Status, v1_shorthands, v1_status
 from verifalia_server.store.credits import get_balance

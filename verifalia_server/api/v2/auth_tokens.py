@@ -11,10 +11,10 @@ from aiohttp import web
 
 from verifalia_server.api import tokens
 from verifalia_server.api.auth import jwt_secret, unauthorized
+from verifalia_server.api.errors import bad_request
 from verifalia_server.api.keys import POOL_KEY
 from verifalia_server.api.models import TokenRequest, parse_body
 from verifalia_server.api.v2.jobs import json_response
-from verifalia_server.api.v2.query import bad_request
 from verifalia_server.api.v2.settings import V2_SETTINGS_KEY
 from verifalia_server.store.accounts import get_subaccount, token_matches
 

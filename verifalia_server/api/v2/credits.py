@@ -13,10 +13,11 @@ from typing import Any
 from aiohttp import web
 
 from verifalia_server.api.auth import require
+from verifalia_server.api.errors import bad_request
 from verifalia_server.api.keys import POOL_KEY
 from verifalia_server.api.v2 import serializers
 from verifalia_server.api.v2.jobs import json_response
-from verifalia_server.api.v2.query import bad_request, cursor_limit, cut_page, date_range, paging
+from verifalia_server.api.v2.query import cursor_limit, cut_page, date_range, paging
 from verifalia_server.api.v2.settings import V2_SETTINGS_KEY
 from verifalia_server.store.credits import daily_usage, get_balance
 

@@ -16,11 +16,11 @@ from typing import Any
 from aiohttp import web
 
 from verifalia_server.api.auth import require
+from verifalia_server.api.errors import bad_request
 from verifalia_server.api.keys import POOL_KEY
 from verifalia_server.api.v2 import serializers
 from verifalia_server.api.v2.jobs import json_response
 from verifalia_server.api.v2.query import (
-    bad_request,
     cursor_limit,
     cursor_names,
     cut_page,

@@ -10,8 +10,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from verifalia_server.api.errors import bad_request
 from verifalia_server.api.v2 import serializers
-from verifalia_server.api.v2.query import Paging, bad_request, cursor_limit, cursor_names, cut_page
+from verifalia_server.api.v2.query import Paging, cursor_limit, cursor_names, cut_page
 from verifalia_server.engine.statuses import Status
 from verifalia_server.store.database import Pool
 from verifalia_server.store.entries import list_entries

@@ -8,6 +8,7 @@ import orjson
 from aiohttp import web
 
 from verifalia_server.api.callbacks import CallbackUrlError, check_callback_destination
+from verifalia_server.api.errors import bad_request
 from verifalia_server.api.files import extract_addresses, read_upload
 from verifalia_server.api.models import (
     RequestLimits,
@@ -16,7 +17,7 @@ from verifalia_server.api.models import (
     parse_body,
     submitted_entries,
 )
-from verifalia_server.api.submission import Submission, SubmittedEntry, bad_request
+from verifalia_server.api.submission import Submission, SubmittedEntry
 
 
 async def read_submission(
