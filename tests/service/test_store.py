@@ -22,7 +22,6 @@ from verifalia_server.store import credits, jobs
 from verifalia_server.store.database import create_pool
 from verifalia_server.store.entries import PARSED_ADDRESS_FIELDS, iter_entries
 from verifalia_server.store.events import JobEvents
-from verifalia_server.store.jobs import COMPLETED_CHANNEL
 from verifalia_server.store.work import EntryResult, JobOutcomes, Retry, claim, record_results
 
 pytestmark = pytest.mark.timeout(180)
@@ -66,7 +65,7 @@ async def test_wait_completed_wakes_on_the_notification_of_another_connection(
     events: JobEvents, pool: asyncpg.Pool[Any], account: TestAccount
 ) -> None:
     job_id = await new_job(pool, account)
-    queue = events.subscribe(COMPLETED_CHANNEL)
+    queue = events.subscribe()
     assert await events.wait_completed(job_id, 0.05) is False
     waiter = asyncio.create_task(events.wait_completed(job_id, 10))
     await asyncio.sleep(0.1)
@@ -76,7 +75,7 @@ async def test_wait_completed_wakes_on_the_notification_of_another_connection(
     assert await asyncio.wait_for(queue.get(), 5) == job_id
     # Already complete: answers at once.
     assert await events.wait_completed(job_id, 0) is True
-    events.unsubscribe(COMPLETED_CHANNEL, queue)
+    events.unsubscribe(queue)
 
 
 async def test_job_events_reconnect_after_losing_their_connection(
@@ -86,7 +85,7 @@ async def test_job_events_reconnect_after_losing_their_connection(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
         " WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid() AND datname = current_database()"
     )
-    queue = events.subscribe(COMPLETED_CHANNEL)
+    queue = events.subscribe()
     job_id = await new_job(pool, account)
     for _ in range(50):
         listening = await pool.fetchval(

@@ -36,7 +36,6 @@ from verifalia_server.store.callbacks import (
 )
 from verifalia_server.store.database import Pool
 from verifalia_server.store.events import JobEvents
-from verifalia_server.store.jobs import COMPLETED_CHANNEL
 
 _log = logging.getLogger(__name__)
 
@@ -157,7 +156,7 @@ class CallbackDispatcher:
             await self._session.close()
 
     async def _run(self) -> None:
-        completions = self._events.subscribe(COMPLETED_CHANNEL)
+        completions = self._events.subscribe()
         try:
             while True:
                 try:
@@ -170,7 +169,7 @@ class CallbackDispatcher:
                 while not completions.empty():
                     completions.get_nowait()
         finally:
-            self._events.unsubscribe(COMPLETED_CHANNEL, completions)
+            self._events.unsubscribe(completions)
 
     async def deliver_due(self) -> int:
         """Claim and deliver every due callback; return how many were attempted."""

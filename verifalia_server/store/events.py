@@ -1,8 +1,8 @@
 """Job events across nodes: PostgreSQL LISTEN/NOTIFY on `job_completed` and `job_submitted`.
 
 API: `JobEvents(url, pool)`, `await start()`, `await aclose()`,
-`await wait_completed(job_id, timeout) -> bool`, `subscribe(COMPLETED_CHANNEL) -> asyncio.Queue[UUID]`,
-`unsubscribe(COMPLETED_CHANNEL, queue)`, `submitted: asyncio.Event` (set whenever any node stores a new job;
+`await wait_completed(job_id, timeout) -> bool`, `subscribe() -> asyncio.Queue[UUID]` (completed job ids),
+`unsubscribe(queue)`, `submitted: asyncio.Event` (set whenever any node stores a new job;
 `job_submitted` notifications only set it, they have no subscribers).
 """
 
@@ -30,7 +30,7 @@ class JobEvents:
         self._url = url
         self._pool = pool
         self._waiters: dict[uuid.UUID, set[asyncio.Future[None]]] = {}
-        self._subscribers: dict[str, set[asyncio.Queue[uuid.UUID]]] = {COMPLETED_CHANNEL: set()}
+        self._subscribers: set[asyncio.Queue[uuid.UUID]] = set()
         self.submitted = asyncio.Event()
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -52,15 +52,15 @@ class JobEvents:
                 future.cancel()
         self._waiters.clear()
 
-    def subscribe(self, channel: str = COMPLETED_CHANNEL) -> asyncio.Queue[uuid.UUID]:
-        """Receive the id of every job notified on `channel` (`COMPLETED_CHANNEL`) from now on."""
+    def subscribe(self) -> asyncio.Queue[uuid.UUID]:
+        """Receive the id of every job completed from now on."""
         queue: asyncio.Queue[uuid.UUID] = asyncio.Queue()
-        self._subscribers[channel].add(queue)
+        self._subscribers.add(queue)
         return queue
 
-    def unsubscribe(self, channel: str, queue: asyncio.Queue[uuid.UUID]) -> None:
+    def unsubscribe(self, queue: asyncio.Queue[uuid.UUID]) -> None:
         """Stop feeding a queue obtained from `subscribe`."""
-        self._subscribers[channel].discard(queue)
+        self._subscribers.discard(queue)
 
     async def wait_completed(self, job_id: uuid.UUID, timeout: float) -> bool:  # noqa: ASYNC109
         """Wait until the job is complete (or gone) or the timeout passes; True when it is settled."""
@@ -131,5 +131,5 @@ class JobEvents:
         for future in self._waiters.get(job_id, ()):
             if not future.done():
                 future.set_result(None)
-        for queue in self._subscribers[channel]:
+        for queue in self._subscribers:
             queue.put_nowait(job_id)
