@@ -13,7 +13,7 @@ import openpyxl
 from tests.support.database import TestAccount
 from tests.support.jobs import submit_job
 from tests.v2.conftest import V2Node, entries, problem, submit
-from verifalia_server.api.v2.export import export_xlsx
+from verifalia_server.api.v2.export import ExportSelection, export_xlsx
 from verifalia_server.api.v2.query import encode_cursor
 from verifalia_server.engine.statuses import Status
 from verifalia_server.engine.verdict import Verdict
@@ -172,6 +172,28 @@ async def test_csv_export_by_accept_header(node: V2Node) -> None:
     assert rows[4][3] == "DomainHasNullMx"
 
 
+async def test_exports_honour_status_filters_and_limit(node: V2Node) -> None:
+    job_id, _ = await _job(node)
+    base = node.v2(f"/email-validations/{job_id}/entries")
+    csv_headers = {**node.auth, "Accept": "text/csv"}
+    exported: dict[str, list[str]] = {}
+    for query in ("status=Success", "status:exclude=Success", "limit=2", "status:include=Success&limit=1"):
+        async with node.session.get(f"{base}?{query}", headers=csv_headers) as response:
+            assert response.status == 200, query
+            exported[query] = [row[1] for row in list(csv.reader(io.StringIO(await response.text())))[1:]]
+    successes = ["alice@postfix.mailfarm.net", "bob@postfix.mailfarm.net", "info@postfix.mailfarm.net"]
+    assert exported["status=Success"] == successes
+    assert exported["status:exclude=Success"] == [item for item in ADDRESSES if item not in successes]
+    assert exported["limit=2"] == ADDRESSES[:2]
+    assert exported["status:include=Success&limit=1"] == successes[:1]
+    async with node.session.get(
+        f"{base}?status=MailboxDoesNotExist", headers={**node.auth, "Accept": XLSX}
+    ) as response:
+        workbook = openpyxl.load_workbook(io.BytesIO(await response.read()), read_only=True)
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))[1:]
+    assert [row[1] for row in rows] == ["nobody@postfix.mailfarm.net", "ghost@postfix.mailfarm.net"]
+
+
 async def test_xlsx_export_by_accept_header(node: V2Node) -> None:
     job_id, _ = await _job(node)
     async with node.session.get(
@@ -205,7 +227,7 @@ async def test_xlsx_rows_are_built_off_the_event_loop(pool: asyncpg.Pool[Any], a
             last = loop.time()
 
     ticker = asyncio.create_task(tick())
-    response = await export_xlsx(pool, job_id)
+    response = await export_xlsx(pool, job_id, ExportSelection())
     ticker.cancel()
     assert isinstance(response.body, bytes)
     workbook = openpyxl.load_workbook(io.BytesIO(response.body), read_only=True)

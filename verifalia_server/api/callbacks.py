@@ -79,7 +79,8 @@ async def check_callback_destination(url: str, allow_private: bool) -> None:
     try:
         await resolver.resolve(host, parts.port or 0, socket.AF_UNSPEC)
     except (OSError, UnicodeError) as exc:
-        raise CallbackUrlError(f"the callback URL host cannot be delivered to: {exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CallbackUrlError(f"the callback URL host cannot be delivered to: {reason}") from None
     finally:
         await resolver.close()
 

@@ -115,5 +115,6 @@ async def submit(
         raise ApiError(
             402,
             "Payment Required",
-            f"Insufficient credits: the job needs {error.required} credits, {error.available} are available.",
+            f"Insufficient credits: the job needs {error.required:.3f} credits,"
+            f" {error.available:.3f} are available.",
         ) from None

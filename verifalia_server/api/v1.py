@@ -162,7 +162,10 @@ async def _decode_body(raw: bytes) -> Any:
         # The docs' own examples use JavaScript object syntax (unquoted keys, single quotes); that slower
         # parser only gets hand-written-sized bodies, and runs off the event loop.
         if len(raw) > RELAXED_JSON_MAX_BYTES:
-            raise bad_request("The request body is not valid JSON.") from None
+            raise bad_request(
+                "The request body is not valid JSON (the relaxed JavaScript-object form of the documentation"
+                f" is accepted up to {RELAXED_JSON_MAX_BYTES // 1024} KiB)."
+            ) from None
         try:
             return await asyncio.to_thread(_relaxed_loads, raw)
         except (ValueError, UnicodeDecodeError, RecursionError):

@@ -13,10 +13,10 @@ from verifalia_server.api.auth import require
 from verifalia_server.api.errors import ApiError
 from verifalia_server.api.files import EXCEL_XLS, EXCEL_XLSX, TEXT_CSV
 from verifalia_server.api.keys import POOL_KEY
-from verifalia_server.api.v2.export import export_csv, export_xlsx
+from verifalia_server.api.v2.export import ExportSelection, export_csv, export_xlsx
 from verifalia_server.api.v2.jobs import json_response, load_job
 from verifalia_server.api.v2.pages import entries_page
-from verifalia_server.api.v2.query import entry_status_filters, paging
+from verifalia_server.api.v2.query import entry_status_filters, optional_int, paging
 from verifalia_server.api.v2.settings import V2_SETTINGS_KEY
 
 _JSON_TYPES = frozenset({"application/json", "application/problem+json"})
@@ -27,20 +27,21 @@ async def get_entries(request: web.Request) -> web.StreamResponse:
     principal = await require(request, "read")
     job = await load_job(request, principal)
     pool = request.app[POOL_KEY]
+    settings = request.app[V2_SETTINGS_KEY]
+    include, exclude = entry_status_filters(request.query)
     accepted = _accepted_types(request.headers.get("Accept", ""))
     if _JSON_TYPES.isdisjoint(accepted):
+        selection = ExportSelection(include, exclude, optional_int(request.query, "limit", minimum=1))
         if TEXT_CSV in accepted:
-            return await export_csv(request, pool, job.id)
+            return await export_csv(request, pool, job.id, selection)
         if EXCEL_XLSX in accepted:
-            return await export_xlsx(pool, job.id)
+            return await export_xlsx(pool, job.id, selection)
         if EXCEL_XLS in accepted:
             raise ApiError(
                 406,
                 "Not Acceptable",
                 f"Excel 97-2003 (.xls) exports are not supported; ask for {TEXT_CSV} or {EXCEL_XLSX}.",
             )
-    settings = request.app[V2_SETTINGS_KEY]
-    include, exclude = entry_status_filters(request.query)
     page = await entries_page(
         pool,
         job.id,

@@ -7,7 +7,8 @@ import csv
 import io
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import openpyxl
@@ -67,8 +68,30 @@ def export_row(record: Mapping[str, Any]) -> list[Any]:
     ]
 
 
-async def export_csv(request: web.Request, pool: Pool[Any], job_id: uuid.UUID) -> web.StreamResponse:
-    """Stream every completed entry as CSV with a header row (pending ones are left out, as in pages)."""
+@dataclass(frozen=True, slots=True)
+class ExportSelection:
+    """Which completed entries an export holds: status filters and an optional row limit."""
+
+    include: Collection[str] | None = None
+    exclude: Collection[str] | None = None
+    limit: int | None = None
+
+    def pick(self, rows: Iterable[Mapping[str, Any]], taken: int) -> list[Mapping[str, Any]]:
+        """The rows to export from one chunk, `taken` rows having been exported before it."""
+        picked = [
+            row
+            for row in rows
+            if row["status"] is not None
+            and (self.include is None or row["status"] in self.include)
+            and (self.exclude is None or row["status"] not in self.exclude)
+        ]
+        return picked if self.limit is None else picked[: max(self.limit - taken, 0)]
+
+
+async def export_csv(
+    request: web.Request, pool: Pool[Any], job_id: uuid.UUID, selection: ExportSelection
+) -> web.StreamResponse:
+    """Stream the selected completed entries as CSV with a header row (pending ones are left out)."""
     response = web.StreamResponse(
         headers={
             "Content-Type": f"{TEXT_CSV}; charset=utf-8",
@@ -80,8 +103,11 @@ async def export_csv(request: web.Request, pool: Pool[Any], job_id: uuid.UUID) -
     # RFC 4180 §2: CRLF line breaks, fields with separators or quotes quoted.
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
+    taken = 0
     async for rows in iter_entries(pool, job_id, _CHUNK):
-        writer.writerows(export_row(row) for row in _completed(rows))
+        picked = selection.pick(rows, taken)
+        taken += len(picked)
+        writer.writerows(export_row(row) for row in picked)
         await response.write(buffer.getvalue().encode("utf-8"))
         buffer.seek(0)
         buffer.truncate()
@@ -89,14 +115,17 @@ async def export_csv(request: web.Request, pool: Pool[Any], job_id: uuid.UUID) -
     return response
 
 
-async def export_xlsx(pool: Pool[Any], job_id: uuid.UUID) -> web.Response:
-    """Build an .xlsx workbook of every completed entry (one sheet, header row first)."""
+async def export_xlsx(pool: Pool[Any], job_id: uuid.UUID, selection: ExportSelection) -> web.Response:
+    """Build an .xlsx workbook of the selected completed entries (one sheet, header row first)."""
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("Entries")
     sheet.append(list(COLUMNS))
     # Building the rows is CPU work: each chunk is appended in a worker thread, one chunk at a time.
+    taken = 0
     async for rows in iter_entries(pool, job_id, _CHUNK):
-        await asyncio.to_thread(_append_completed, sheet, rows)
+        picked = selection.pick(rows, taken)
+        taken += len(picked)
+        await asyncio.to_thread(_append, sheet, picked)
     content = await asyncio.to_thread(_save, workbook)
     return web.Response(
         body=content,
@@ -107,12 +136,8 @@ async def export_xlsx(pool: Pool[Any], job_id: uuid.UUID) -> web.Response:
     )
 
 
-def _completed(rows: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
-    return (row for row in rows if row["status"] is not None)
-
-
-def _append_completed(sheet: Any, rows: Iterable[Mapping[str, Any]]) -> None:
-    for row in _completed(rows):
+def _append(sheet: Any, rows: Iterable[Mapping[str, Any]]) -> None:
+    for row in rows:
         sheet.append(export_row(row))
 
 
