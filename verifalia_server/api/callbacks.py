@@ -165,8 +165,10 @@ class CallbackDispatcher:
                 except Exception:
                     # A database or network failure ends this pass only; the next one retries.
                     _log.exception("callback delivery pass failed")
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(completions.get(), self._poll_seconds)
+                    async with asyncio.timeout(self._poll_seconds):
+                        await completions.get()
                 while not completions.empty():
                     completions.get_nowait()
         finally:

@@ -17,7 +17,8 @@ async def health(request: web.Request) -> web.Response:
     """200 with `database: ok` when the database answers, else 503 with `database: unavailable`."""
     node = request.app[SETTINGS_KEY].node_id
     try:
-        await asyncio.wait_for(ping(request.app[POOL_KEY]), _DATABASE_TIMEOUT)
+        async with asyncio.timeout(_DATABASE_TIMEOUT):
+            await ping(request.app[POOL_KEY])
     except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
         return web.json_response({"status": "degraded", "node": node, "database": "unavailable"}, status=503)
     return web.json_response({"status": "ok", "node": node, "database": "ok"})

@@ -91,8 +91,10 @@ class Scheduler:
 
     async def _idle(self) -> None:
         self._wake.clear()
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation (gh-86296).
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self._settings.poll_seconds)
+            async with asyncio.timeout(self._settings.poll_seconds):
+                await self._wake.wait()
 
     async def _claim_batch(self) -> list[tuple[Claim, Quality]]:
         jobs = await runnable_jobs(self._pool)

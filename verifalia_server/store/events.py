@@ -39,7 +39,8 @@ class JobEvents:
         """Start listening (reconnecting after failures); return once the first LISTEN is in place."""
         self._task = asyncio.create_task(self._listen_forever(), name="job-events")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._connected.wait(), timeout=10)
+            async with asyncio.timeout(10):
+                await self._connected.wait()
 
     async def aclose(self) -> None:
         """Stop listening and release every waiter."""
@@ -77,7 +78,9 @@ class JobEvents:
                 if remaining <= 0:
                     return False
                 try:
-                    await asyncio.wait_for(future, remaining)
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
+                    async with asyncio.timeout(remaining):
+                        await future
                 except TimeoutError:
                     return await self._is_settled(job_id)
             finally:
