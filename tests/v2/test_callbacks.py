@@ -133,8 +133,10 @@ async def test_callbacks_to_private_hosts_are_refused_unless_allowed(
         ("http://localhost:8080/hook", "refused address"),  # resolves to loopback only
         ("https://127.0.0.1/hook", "refused address"),
         ("http://[64:ff9b::a00:1]/hook", "refused address"),  # RFC 6052 NAT64 of 10.0.0.1
-        (f"http://{'a' * 64}.example/hook", "cannot be delivered to"),  # RFC 1035 §2.3.4: label > 63 octets
+        (f"http://{'a' * 64}.com/hook", "cannot be delivered to"),  # RFC 1035 §2.3.4: label > 63 octets
         ("ftp://example.com/hook", "absolute http or https URL"),
+        ("http://hooks.invalid/hook", "special-use name"),  # RFC 6761 §6.4: never looked up
+        ("https://crm.test/hook", "special-use name"),  # RFC 6761 §6.2
     ],
 )
 async def test_undeliverable_callback_destinations_are_refused(url: str, reason: str) -> None:

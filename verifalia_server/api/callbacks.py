@@ -27,6 +27,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
 from verifalia_server.engine.guard import PrivateAddressError, ensure_public
+from verifalia_server.engine.syntax import is_special_use_domain
 from verifalia_server.store.callbacks import (
     DueDelivery,
     claim_due,
@@ -75,6 +76,10 @@ async def check_callback_destination(url: str, allow_private: bool) -> None:
     check_callback_url(url, allow_private)
     parts = urlsplit(url)
     host = parts.hostname or ""
+    # RFC 6761 §6: special-use names never resolve on the Internet; refused without a lookup
+    # (`localhost`, RFC 6761 §6.3, resolves locally and meets the private-address guard instead).
+    if host != "localhost" and not host.endswith(".localhost") and is_special_use_domain(host):
+        raise CallbackUrlError(f"the callback URL host {host!r} is a special-use name that never resolves")
     resolver = _GuardedResolver(allow_private)
     try:
         await resolver.resolve(host, parts.port or 0, socket.AF_UNSPEC)
