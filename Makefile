@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SDK_DIR := tests/sdk
 SDK_STAMP := $(SDK_DIR)/node_modules/.installed
+WEB_DIR := verifalia_server/web
+WEB_STAMP := $(WEB_DIR)/node_modules/.installed
 
-.PHONY: run test lint typecheck bench bench-engine bench-api install sdk clean
+.PHONY: run test lint typecheck bench bench-postfix bench-engine bench-api install sdk web clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +25,18 @@ $(SDK_STAMP): $(SDK_DIR)/package.json $(SDK_DIR)/package-lock.json
 
 sdk: $(SDK_STAMP)
 
-run: $(STAMP)
+$(WEB_STAMP): $(WEB_DIR)/package.json $(WEB_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required for the web client's libraries (install Node.js 18+)"; exit 1; }
+	cd $(WEB_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_STAMP)
+
+web: $(WEB_STAMP)
+
+run: $(STAMP) $(WEB_STAMP)
 	$(BIN)/verifalia-server cluster
 
-test: $(STAMP) $(SDK_STAMP)
+test: $(STAMP) $(SDK_STAMP) $(WEB_STAMP)
+	sh tests/install-packages.sh
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
@@ -34,7 +44,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check verifalia_server tests bench
 	$(BIN)/mypy
 
-bench: bench-engine bench-api
+bench: bench-postfix bench-engine bench-api
+
+bench-postfix: $(STAMP)
+	sh tests/install-packages.sh
+	$(BIN)/python bench/postfix.py
 
 bench-engine: $(STAMP)
 	$(BIN)/python bench/engine.py
@@ -43,4 +57,4 @@ bench-api: $(STAMP)
 	$(BIN)/python bench/api.py
 
 clean:
-	rm -rf $(VENV) var $(SDK_DIR)/node_modules
+	rm -rf $(VENV) var $(SDK_DIR)/node_modules $(WEB_DIR)/node_modules bench/.peer-venv

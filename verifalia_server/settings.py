@@ -8,7 +8,7 @@ from pathlib import Path
 
 from verifalia_server.engine.verdict import Quality
 from verifalia_server.environment import IPNetwork as IPNetwork
-from verifalia_server.environment import flag, integer, networks, number
+from verifalia_server.environment import flag, integer, networks, number, positive
 
 _MIB = 1024 * 1024
 _CHECKOUT = Path(__file__).resolve().parent.parent
@@ -26,11 +26,14 @@ class ServiceSettings:
     port: int = 8081
     pool_min_size: int = 2
     pool_max_size: int = 10
+    db_statement_timeout: float = 30.0
+    db_acquire_timeout: float = 5.0
     max_concurrent_requests_per_ip: int = 5
     trusted_proxies: tuple[IPNetwork, ...] = ()
     max_body_bytes: int = 64 * _MIB
     snapshot_cache_bytes: int = 64 * _MIB
     max_entries_per_job: int = 1_000_000
+    max_entry_length: int = 1024
     retention_days: float = 30.0
     jwt_secret: str | None = None
     credits_per_entry: Mapping[Quality, float] = field(
@@ -43,6 +46,8 @@ class ServiceSettings:
     batches_in_flight: int = 4
     poll_seconds: float = 1.0
     sweep_seconds: float = 60.0
+    metrics_allowed: tuple[IPNetwork, ...] = ()
+    access_log: bool = True
 
     @property
     def retention_seconds(self) -> float:
@@ -68,6 +73,10 @@ class ServiceSettings:
             port=integer(environ, "VERIFALIA_PORT", defaults.port),
             pool_min_size=integer(environ, "VERIFALIA_POOL_MIN_SIZE", defaults.pool_min_size),
             pool_max_size=integer(environ, "VERIFALIA_POOL_MAX_SIZE", defaults.pool_max_size),
+            db_statement_timeout=positive(
+                environ, "VERIFALIA_DB_STATEMENT_TIMEOUT", defaults.db_statement_timeout
+            ),
+            db_acquire_timeout=positive(environ, "VERIFALIA_DB_ACQUIRE_TIMEOUT", defaults.db_acquire_timeout),
             max_concurrent_requests_per_ip=integer(
                 environ, "VERIFALIA_MAX_CONCURRENT_REQUESTS_PER_IP", defaults.max_concurrent_requests_per_ip
             ),
@@ -79,6 +88,9 @@ class ServiceSettings:
             max_entries_per_job=integer(
                 environ, "VERIFALIA_MAX_ENTRIES_PER_JOB", defaults.max_entries_per_job
             ),
+            max_entry_length=integer(
+                environ, "VERIFALIA_MAX_ENTRY_LENGTH", defaults.max_entry_length, minimum=1
+            ),
             retention_days=number(environ, "VERIFALIA_RETENTION_DAYS", defaults.retention_days),
             jwt_secret=environ.get("VERIFALIA_JWT_SECRET") or None,
             credits_per_entry=credits,
@@ -89,4 +101,6 @@ class ServiceSettings:
             batches_in_flight=integer(environ, "VERIFALIA_SCHEDULER_BATCHES", defaults.batches_in_flight),
             poll_seconds=number(environ, "VERIFALIA_SCHEDULER_POLL_SECONDS", defaults.poll_seconds),
             sweep_seconds=number(environ, "VERIFALIA_SWEEP_SECONDS", defaults.sweep_seconds),
+            metrics_allowed=networks(environ, "VERIFALIA_METRICS_ALLOWED"),
+            access_log=flag(environ, "VERIFALIA_ACCESS_LOG", defaults.access_log),
         )

@@ -97,6 +97,7 @@ async def test_json_lines_carry_the_entry_fields_and_evidence(mail_farm: MailFar
         "replyCode": 250,
         "enhancedCode": "2.1.5",
         "replyText": "Ok",
+        "egress": None,
     }
     # Standard quality re-submits the greylisted address once before giving the final verdict.
     assert greylisted["status"] == "MailboxTemporarilyUnavailable"

@@ -138,6 +138,8 @@ async def test_unusable_uploads_are_rejected(node: LeadRocksNode, app_token: App
         (b"email\na@example.org\n", "list.txt", None, INVALID_FILE),
         (b"email\na@example.org\n", "list.xlsx", None, INVALID_FILE),
         (b"email\n\x00\x01\x02\x81\x8d", "list.csv", None, INVALID_FILE),
+        # a row over the entry length cap (VERIFALIA_MAX_ENTRY_LENGTH, 1024 by default)
+        (b"email\n" + b"a" * 1100 + b"@example.org\n", "list.csv", None, INVALID_FILE),
         (b"name,mail\nx,a@example.org\n", "list.csv", None, NO_EMAIL_COLUMN),
         (b"email,name\na@example.org,x\n", "list.csv", "mail", NO_EMAIL_COLUMN),
         (b"email,name\n", "list.csv", None, NO_ROWS),

@@ -29,6 +29,8 @@ class Zone:
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.origin = dns.name.from_text(ZONE)
+        # Queries received on UDP and TCP, answered or not.
+        self.queries = 0
         self._records: dict[dns.name.Name, dict[dns.rdatatype.RdataType, list[dns.rdata.Rdata]]] = {}
         self._faults: dict[dns.name.Name, DnsFault] = {}
         self._existing: set[dns.name.Name] = set()
@@ -112,6 +114,7 @@ class Zone:
 
         Every answer of the zone fits in 512 octets, so UDP never needs truncation (RFC 1035 §4.2.1).
         """
+        self.queries += 1
         try:
             query = dns.message.from_wire(wire)
         except dns.exception.DNSException:
@@ -139,6 +142,7 @@ class DnsServer:
 
     def __init__(self, zone: Zone, host: str) -> None:
         self._zone = zone
+        self.zone = zone
         self._host = host
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None

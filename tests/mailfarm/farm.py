@@ -176,6 +176,10 @@ class MailFarm:
         """The most SMTP connections the host at `host_ip` has served at the same time."""
         return self._state.peak_sessions[host_ip]
 
+    def clients(self, host_ip: str) -> list[str]:
+        """The address each SMTP connection to the host at `host_ip` came from, in order."""
+        return list(self._state.clients.get(host_ip, []))
+
     def transcript(self, host_ip: str) -> list[str]:
         """Every command line the host at `host_ip` received, in order, across its sessions."""
         return list(self._state.transcripts.get(host_ip, []))

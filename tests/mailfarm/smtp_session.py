@@ -98,7 +98,7 @@ class SmtpSession:
 
     async def run(self) -> None:
         """Greet the client, then answer commands until QUIT, a closing reply or end of input."""
-        self._state.session_opened(self._host_ip)
+        self._state.session_opened(self._host_ip, self._client_ip)
         try:
             if not await self._greet():
                 return

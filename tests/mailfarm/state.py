@@ -17,10 +17,12 @@ class FarmState:
     open_sessions: Counter[str] = field(default_factory=Counter)
     peak_sessions: Counter[str] = field(default_factory=Counter)
     transcripts: defaultdict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    clients: defaultdict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     _greylist_first_seen: dict[tuple[str, str], float] = field(default_factory=dict)
 
-    def session_opened(self, host_ip: str) -> None:
-        """Count a new session on the host and keep the highest number open at once."""
+    def session_opened(self, host_ip: str, client_ip: str) -> None:
+        """Count a new session on the host, note its client address, keep the most ever open at once."""
+        self.clients[host_ip].append(client_ip)
         self.sessions[host_ip] += 1
         self.open_sessions[host_ip] += 1
         self.peak_sessions[host_ip] = max(self.peak_sessions[host_ip], self.open_sessions[host_ip])

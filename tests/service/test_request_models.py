@@ -102,9 +102,15 @@ def test_the_first_invalid_field_is_named(model: type[RequestBody], body: object
     assert refusal(model, body) == detail
 
 
-@pytest.mark.parametrize("priority", ["5", 5.0, True, -1, 256])
+@pytest.mark.parametrize("priority", ["5", 5.5, True, -1, 256])
 def test_priority_is_a_strict_integer_from_0_to_255(priority: object) -> None:
     assert refusal(V2SubmissionRequest, {**ONE_ENTRY, "priority": priority}).startswith("Invalid 'priority'")
+
+
+def test_a_whole_number_written_with_a_fraction_is_an_integer() -> None:
+    # JSON has one number type; JSON Schema 2020-12 §6.1.1 counts 5.0 as the integer 5.
+    assert parse_body(V2SubmissionRequest, {**ONE_ENTRY, "priority": 5.0}).priority == 5
+    assert parse_body(UploadSettings, {"startingRow": 2.0}).starting_row == 2
 
 
 def test_the_entry_limit_is_checked_before_any_entry() -> None:

@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tests.v2.conftest import NodeFactory, V2Node, entries, problem, submit
+from verifalia_server.api.callback_resolver import CallbackResolverConfig
 from verifalia_server.api.callbacks import EVENT_TYPE, CallbackUrlError, check_callback_destination
 
 FAST_CALLBACKS = {
@@ -141,9 +142,9 @@ async def test_callbacks_to_private_hosts_are_refused_unless_allowed(
 )
 async def test_undeliverable_callback_destinations_are_refused(url: str, reason: str) -> None:
     with pytest.raises(CallbackUrlError, match=reason):
-        await check_callback_destination(url, allow_private=False)
+        await check_callback_destination(url, CallbackResolverConfig(allow_private=False))
 
 
 async def test_callback_destinations_resolving_to_allowed_addresses_are_accepted() -> None:
-    await check_callback_destination("http://93.184.215.14/hook", allow_private=False)
-    await check_callback_destination("http://localhost:8080/hook", allow_private=True)
+    await check_callback_destination("http://93.184.215.14/hook", CallbackResolverConfig(allow_private=False))
+    await check_callback_destination("http://localhost:8080/hook", CallbackResolverConfig(allow_private=True))

@@ -79,8 +79,8 @@ SECRET = "a-server-side-secret-of-at-least-32-bytes"
 
 
 def test_subject_of_rejects_tampered_and_expired_tokens() -> None:
-    token = tokens.issue("sid-1", SECRET, 60)
-    assert tokens.subject_of(token, SECRET) == "sid-1"
+    token = tokens.issue("sid-1", SECRET, 60, generation=3)
+    assert tokens.subject_of(token, SECRET) == tokens.Subject("sid-1", 3)
     assert tokens.subject_of(token, SECRET.upper()) is None
     header, payload, signature = token.split(".")
     assert tokens.subject_of(f"{header}.{payload}x.{signature}", SECRET) is None
@@ -98,3 +98,14 @@ def test_issued_expiry_matches_ttl(ttl: int) -> None:
     token = tokens.issue("sid", SECRET, ttl)
     claims = orjson.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
     assert claims["exp"] - claims["iat"] == ttl
+
+
+def test_a_token_without_a_generation_is_of_the_first_generation() -> None:
+    now = int(time.time())
+    claims = {"iss": "verifalia-server", "sub": "sid-1", "iat": now, "exp": now + 60}
+    assert tokens.subject_of(jwt.encode(claims, SECRET, algorithm="HS256"), SECRET) == tokens.Subject(
+        "sid-1", 0
+    )
+    for generation in ("1", 1.0, True, None):
+        odd = jwt.encode({**claims, "gen": generation}, SECRET, algorithm="HS256")
+        assert tokens.subject_of(odd, SECRET) is None

@@ -10,7 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from verifalia_server.api import health, leadrocks, v1, v2
+from verifalia_server import web as web_client
+from verifalia_server.api import health, index, leadrocks, metrics, v1, v2
 from verifalia_server.api.keys import (
     ENGINE_CONFIG_KEY,
     ENGINE_KEY,
@@ -23,6 +24,7 @@ from verifalia_server.api.keys import (
 )
 from verifalia_server.api.limiter import ConcurrencyLimiter
 from verifalia_server.api.middleware import collapse_slashes_middleware, error_middleware, limiter_middleware
+from verifalia_server.api.protocol_errors import Application
 from verifalia_server.api.snapshots import SnapshotCache
 from verifalia_server.engine import Engine
 from verifalia_server.engine.config import EngineConfig
@@ -40,8 +42,13 @@ def create_app(settings: ServiceSettings, pool: Pool[Any], engine_config: Engine
     """Build a node's application; `settings.database_url` must name the database `pool` connects to."""
     if settings.database_url is None:
         raise ValueError("create_app needs settings.database_url (the job events connection uses it)")
-    app = web.Application(
-        middlewares=[error_middleware, limiter_middleware, collapse_slashes_middleware],
+    app = Application(
+        middlewares=[
+            metrics.metrics_middleware,
+            error_middleware,
+            limiter_middleware,
+            collapse_slashes_middleware,
+        ],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS_KEY] = settings
@@ -54,9 +61,12 @@ def create_app(settings: ServiceSettings, pool: Pool[Any], engine_config: Engine
     app[SNAPSHOT_CACHE_KEY] = SnapshotCache(settings.snapshot_cache_bytes)
     app.cleanup_ctx.append(_background)
     health.setup(app)
+    metrics.setup(app)
+    index.setup(app)
     v1.setup(app)
     v2.setup(app)
     leadrocks.setup(app)
+    web_client.setup(app)
     return app
 
 

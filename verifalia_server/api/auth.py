@@ -11,6 +11,7 @@ from aiohttp import web
 from verifalia_server.api import tokens
 from verifalia_server.api.errors import ApiError
 from verifalia_server.api.keys import JWT_SECRET_KEY, POOL_KEY
+from verifalia_server.api.text import is_storable
 from verifalia_server.store.accounts import get_subaccount, token_matches
 
 # RFC 7617 §2: the challenge a client answers with Basic credentials.
@@ -68,15 +69,17 @@ async def authenticate(request: web.Request) -> Principal:
     pool = request.app[POOL_KEY]
     if scheme.lower() == "basic":
         sid, token = _basic_credentials(value)
-        sub_account = await get_subaccount(pool, sid)
+        # A SID PostgreSQL cannot store names no sub-account; it is never looked up.
+        sub_account = await get_subaccount(pool, sid) if is_storable(sid) else None
         if sub_account is None or not token_matches(sub_account, token):
             raise unauthorized("Invalid SID or auth token.")
         is_bearer = False
     elif scheme.lower() == "bearer":
         subject = tokens.subject_of(value.strip(), await jwt_secret(request))
-        sub_account = None if subject is None else await get_subaccount(pool, subject)
-        if sub_account is None:
-            raise unauthorized("Invalid or expired bearer token.")
+        sub_account = None if subject is None else await get_subaccount(pool, subject.sid)
+        # A token issued before the auth token was rotated or the sub-account disabled is revoked.
+        if sub_account is None or subject is None or sub_account.token_generation != subject.generation:
+            raise unauthorized("Invalid, expired or revoked bearer token.")
         is_bearer = True
     else:
         raise unauthorized()

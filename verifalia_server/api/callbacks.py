@@ -5,15 +5,15 @@ job. Each node runs a `CallbackDispatcher` that wakes on job-completion notifica
 `poll_seconds`, claims due rows with `FOR UPDATE SKIP LOCKED` and a lease, and POSTs
 `{"event": {"type": "email-validation.completed", "data": {"id": ..., "name": ...}}}` to the URL. A failed
 attempt (network error, timeout, non-2xx reply, refused address) is retried after the next delay of
-`retry_delays`; when they are exhausted the delivery is abandoned. The URL's host must resolve to public
-addresses only (the same guard as mail exchangers) unless private destinations are allowed.
+`retry_delays`; when they are exhausted the delivery is abandoned. The URL's host is resolved by
+`CallbackResolver` (the configured name servers) and must resolve to public addresses only (the same guard
+as mail exchangers) unless private destinations are allowed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import ipaddress
 import logging
 import socket
@@ -23,9 +23,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import ThreadedResolver
 
+from verifalia_server.api.callback_resolver import CallbackResolver, CallbackResolverConfig, is_localhost
 from verifalia_server.engine.guard import PrivateAddressError, ensure_public
 from verifalia_server.engine.syntax import is_special_use_domain
 from verifalia_server.store.callbacks import (
@@ -52,6 +51,9 @@ class CallbackUrlError(ValueError):
 
 def check_callback_url(url: str, allow_private: bool) -> None:
     """Reject a callback URL that is not absolute http(s), or whose literal IP host is refused."""
+    # RFC 3986 §2: a URI holds printable US-ASCII only (and PostgreSQL stores no NUL).
+    if not url.isascii() or not url.isprintable():
+        raise CallbackUrlError("the callback URL must hold printable ASCII characters only")
     # RFC 3986 §3: scheme "://" authority path.
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -67,20 +69,20 @@ def check_callback_url(url: str, allow_private: bool) -> None:
             raise CallbackUrlError(f"the callback URL points at a refused address: {exc}") from None
 
 
-async def check_callback_destination(url: str, allow_private: bool) -> None:
+async def check_callback_destination(url: str, config: CallbackResolverConfig) -> None:
     """Also reject a callback URL whose host does not resolve, or resolves to a refused address.
 
-    The host is resolved as the dispatcher resolves it when delivering, so a URL accepted here is not
-    bound to fail every attempt.
+    The host is resolved as the dispatcher resolves it when delivering (`CallbackResolver`), so a URL
+    accepted here is not bound to fail every attempt.
     """
-    check_callback_url(url, allow_private)
+    check_callback_url(url, config.allow_private)
     parts = urlsplit(url)
     host = parts.hostname or ""
     # RFC 6761 §6: special-use names never resolve on the Internet; refused without a lookup
     # (`localhost`, RFC 6761 §6.3, resolves locally and meets the private-address guard instead).
-    if host != "localhost" and not host.endswith(".localhost") and is_special_use_domain(host):
+    if not is_localhost(host) and is_special_use_domain(host):
         raise CallbackUrlError(f"the callback URL host {host!r} is a special-use name that never resolves")
-    resolver = _GuardedResolver(allow_private)
+    resolver = CallbackResolver(config)
     try:
         await resolver.resolve(host, parts.port or 0, socket.AF_UNSPEC)
     except (OSError, UnicodeError) as exc:
@@ -98,28 +100,6 @@ def completion_event(job_id: uuid.UUID, name: str | None, version: str | None) -
     return {"event": {"type": EVENT_TYPE, "data": data}}
 
 
-class _GuardedResolver(AbstractResolver):
-    """Resolve host names with the system resolver and refuse any non-public address."""
-
-    def __init__(self, allow_private: bool) -> None:
-        self._inner = ThreadedResolver()
-        self._allow_private = allow_private
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        results = await self._inner.resolve(host, port, family)
-        for result in results:
-            try:
-                ensure_public(result["host"], self._allow_private)
-            except PrivateAddressError as exc:
-                raise OSError(errno.EACCES, f"{host} resolves to a refused address ({exc})") from None
-        return results
-
-    async def close(self) -> None:
-        await self._inner.close()
-
-
 class CallbackDispatcher:
     """Delivers due completion callbacks from this node."""
 
@@ -129,7 +109,7 @@ class CallbackDispatcher:
         events: JobEvents,
         node_id: str,
         *,
-        allow_private: bool,
+        resolver: CallbackResolverConfig,
         timeout: float,
         retry_delays: Sequence[float],
         poll_seconds: float,
@@ -137,7 +117,7 @@ class CallbackDispatcher:
         self._pool = pool
         self._events = events
         self._node_id = node_id
-        self._allow_private = allow_private
+        self._resolver = resolver
         self._timeout = timeout
         self._retry_delays = tuple(retry_delays)
         self._poll_seconds = poll_seconds
@@ -146,7 +126,7 @@ class CallbackDispatcher:
 
     async def start(self) -> None:
         """Start delivering in the background."""
-        connector = aiohttp.TCPConnector(resolver=_GuardedResolver(self._allow_private), use_dns_cache=False)
+        connector = aiohttp.TCPConnector(resolver=CallbackResolver(self._resolver), use_dns_cache=False)
         self._session = aiohttp.ClientSession(
             connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout)
         )
@@ -206,7 +186,7 @@ class CallbackDispatcher:
         if self._session is None:
             raise RuntimeError("the callback dispatcher is not started")
         try:
-            check_callback_url(delivery.url, self._allow_private)
+            check_callback_url(delivery.url, self._resolver.allow_private)
         except CallbackUrlError as exc:
             return str(exc)
         version = delivery.callback.get("version")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from aiohttp import hdrs, web
+from collections.abc import Iterable
 
-ALLOWED_METHODS = "GET, POST, DELETE, OPTIONS"
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
+
 ALLOWED_HEADERS = "Authorization, Content-Type, Accept"
 _EXPOSED_HEADERS = "Location, Content-Disposition"
 _PREFLIGHT_MAX_AGE = "600"
@@ -15,16 +17,22 @@ def setup_cors(app: web.Application) -> None:
     app.on_response_prepare.append(_add_headers)
 
 
-async def preflight(request: web.Request) -> web.Response:
-    """Answer an `OPTIONS` request: which methods and headers a cross-origin caller may use."""
-    del request
+def preflight(methods: Iterable[str]) -> Handler:
+    """The `OPTIONS` handler of a route serving `methods`: what a cross-origin caller may use there."""
+    allowed = ", ".join([*dict.fromkeys(methods), hdrs.METH_OPTIONS])
     headers = {
-        hdrs.ACCESS_CONTROL_ALLOW_METHODS: ALLOWED_METHODS,
+        hdrs.ACCESS_CONTROL_ALLOW_METHODS: allowed,
         hdrs.ACCESS_CONTROL_ALLOW_HEADERS: ALLOWED_HEADERS,
         hdrs.ACCESS_CONTROL_MAX_AGE: _PREFLIGHT_MAX_AGE,
-        hdrs.ALLOW: ALLOWED_METHODS,
+        # RFC 9110 §10.2.1: Allow lists the methods the target resource supports.
+        hdrs.ALLOW: allowed,
     }
-    return web.Response(status=204, headers=headers)
+
+    async def answer(request: web.Request) -> web.Response:
+        del request
+        return web.Response(status=204, headers=headers)
+
+    return answer
 
 
 async def _add_headers(request: web.Request, response: web.StreamResponse) -> None:

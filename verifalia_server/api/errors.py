@@ -50,6 +50,20 @@ def bad_request(detail: str) -> ApiError:
     return ApiError(400, "Bad Request", detail)
 
 
+# Seconds a client is asked to wait before retrying while the database is unreachable.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable() -> ApiError:
+    """A 503 for a database that cannot answer now, with `Retry-After` (RFC 9110 §10.2.3)."""
+    return ApiError(
+        503,
+        "Service Unavailable",
+        "The database is unavailable; retry later.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
 def error_for_status(
     status: int, detail: str | None = None, headers: Mapping[str, str] | None = None
 ) -> ApiError:

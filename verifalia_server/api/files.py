@@ -23,6 +23,7 @@ from typing import Any
 import openpyxl
 import orjson
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from verifalia_server.api.errors import ApiError
 
@@ -35,6 +36,8 @@ EXCEL_XLS = "application/vnd.ms-excel"
 _ALIASES = {"application/csv": TEXT_CSV, "text/x-csv": TEXT_CSV, "text/tsv": TEXT_TSV}
 _SUPPORTED = (TEXT_PLAIN, TEXT_CSV, TEXT_TSV, EXCEL_XLSX)
 _CHUNK = 64 * 1024
+# What aiohttp raises on a malformed RFC 7578 body: no boundary, a body cut short, a bad part header.
+MULTIPART_ERRORS = (AssertionError, ValueError, HttpProcessingError)
 
 
 class LineEnding(StrEnum):
@@ -74,27 +77,25 @@ async def read_upload(request: web.Request, max_bytes: int) -> Upload:
     """Read a `multipart/form-data` submission; 413 when it exceeds `max_bytes`, 400 when malformed."""
     if request.content_length is not None and request.content_length > max_bytes:
         raise _too_large(max_bytes)
-    try:
-        reader = await request.multipart()
-    except (AssertionError, ValueError) as exc:
-        raise ApiError(400, "Bad Request", f"The multipart body cannot be read: {exc}.") from None
     content: bytes | None = None
     media_type = ""
     settings: dict[str, Any] = {}
     received = 0
-    while True:
-        part = await reader.next()
-        if part is None:
-            break
-        if not isinstance(part, BodyPartReader):
-            raise ApiError(400, "Bad Request", "Nested multipart bodies are not supported.")
-        data = await _read_part(part, max_bytes - received, max_bytes)
-        received += len(data)
-        if part.name == "inputFile":
-            content = data
-            media_type = _media_type(part.headers.get("Content-Type", ""))
-        elif part.name == "settings":
-            settings = _parse_settings(data)
+    try:
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                raise ApiError(400, "Bad Request", "Nested multipart bodies are not supported.")
+            data = await _read_part(part, max_bytes - received, max_bytes)
+            received += len(data)
+            if part.name == "inputFile":
+                content = data
+                media_type = _media_type(part.headers.get("Content-Type", ""))
+            elif part.name == "settings":
+                settings = _parse_settings(data)
+    except MULTIPART_ERRORS as exc:
+        reason = exc.message if isinstance(exc, HttpProcessingError) else str(exc)
+        raise ApiError(400, "Bad Request", f"The multipart body cannot be read: {reason.strip()}.") from None
     if content is None:
         raise ApiError(400, "Bad Request", "The multipart body has no 'inputFile' part.")
     return Upload(content=content, media_type=media_type, settings=settings)

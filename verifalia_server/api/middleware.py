@@ -7,12 +7,22 @@ import logging
 import re
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 from yarl import URL
 
-from verifalia_server.api.errors import ApiError, error_for_status, render_error
+from verifalia_server.api.errors import (
+    ApiError,
+    bad_request,
+    database_unavailable,
+    error_for_status,
+    render_error,
+)
 from verifalia_server.api.keys import LIMITER_KEY, SETTINGS_KEY
 from verifalia_server.api.limiter import client_address
+from verifalia_server.api.text import UNSTORABLE_TEXT
+from verifalia_server.store.database import UNAVAILABLE_ERRORS, UNSTORABLE_TEXT_ERRORS
+from verifalia_server.web import is_client_path
 
 _log = logging.getLogger(__name__)
 _LEADING_SLASHES = re.compile(r"^/{2,}")
@@ -34,6 +44,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return render_error(request.path, error_for_status(error.status, error.reason, headers))
     except (asyncio.CancelledError, ConnectionResetError):
         raise
+    except HttpProcessingError as error:
+        # A request body aiohttp could not parse (chunked encoding, multipart headers): the client's fault.
+        return render_error(request.path, bad_request(f"The request body is malformed: {error.message}."))
+    except UNSTORABLE_TEXT_ERRORS:
+        return render_error(request.path, bad_request(UNSTORABLE_TEXT))
+    except UNAVAILABLE_ERRORS as error:
+        _log.warning("database unavailable serving %s %s: %r", request.method, request.path, error)
+        return render_error(request.path, database_unavailable())
     except Exception:
         _log.exception("unhandled error serving %s %s", request.method, request.path)
         return render_error(request.path, error_for_status(500, "The server failed to fulfil the request."))
@@ -45,7 +63,7 @@ async def limiter_middleware(request: web.Request, handler: Handler) -> web.Stre
     settings = request.app[SETTINGS_KEY]
     client = client_address(request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies)
     request[CLIENT_IP_KEY] = client
-    if request.method == "OPTIONS" or request.path in UNLIMITED_PATHS:
+    if request.method == "OPTIONS" or request.path in UNLIMITED_PATHS or is_client_path(request.path):
         return await handler(request)
     length = request.content_length
     if length is not None and length > settings.max_body_bytes:

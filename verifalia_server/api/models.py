@@ -65,7 +65,10 @@ def parse_timespan(text: str) -> dt.timedelta:
     days, hours, minutes, seconds = (int(group or 0) for group in match.groups())
     if hours > 23 or minutes > 59 or seconds > 59:
         raise ValueError(f"{text!r} has an hour, minute or second field out of range")
-    return dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    try:
+        return dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"{text!r} is longer than any timespan can be") from None
 
 
 def _limits(info: ValidationInfo) -> RequestLimits:
@@ -85,6 +88,13 @@ def _choice(options: Mapping[str, object], default: object) -> BeforeValidator:
         raise PydanticCustomError("choice", "Input should be one of {names}", {"names": names})
 
     return BeforeValidator(pick)
+
+
+def _whole_number(value: object) -> object:
+    """`5.0` as `5`: JSON has one number type, and JSON Schema counts 5.0 as an integer (2020-12 §6.1.1)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _within_entry_limit(value: object, info: ValidationInfo) -> object:
@@ -134,8 +144,8 @@ Entries = Annotated[
     list[EntryRequest], Field(min_length=1, fail_fast=True), BeforeValidator(_within_entry_limit)
 ]
 QualityName = Annotated[Quality, _choice({quality.value: quality for quality in Quality}, Quality.STANDARD)]
-Priority = Annotated[int, Field(ge=0, le=255)]
-ZeroBasedIndex = Annotated[int, Field(ge=0)]
+Priority = Annotated[int, Field(ge=0, le=255), BeforeValidator(_whole_number)]
+ZeroBasedIndex = Annotated[int, Field(ge=0), BeforeValidator(_whole_number)]
 
 
 def submitted_entries(entries: Sequence[EntryRequest]) -> list[SubmittedEntry]:

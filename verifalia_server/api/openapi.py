@@ -8,7 +8,13 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from verifalia_server.api.models import MAX_CUSTOM_LENGTH, MAX_NAME_LENGTH
+from verifalia_server.engine.statuses import Status
+from verifalia_server.settings import ServiceSettings
+from verifalia_server.store.jobs import JobStatus
+
 _JSON = "application/json"
+DEFAULT_MAX_ENTRY_LENGTH = ServiceSettings().max_entry_length
 _PROBLEM = "application/problem+json"
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -47,36 +53,56 @@ def _path_parameter(name: str, description: str, pattern: str | None = None) -> 
 
 
 _VERSION = _path_parameter(
-    "version", "API version, any v2.x or later (the SDKs send v2.5, v2.6, v2.7).", r"^v\d+\.\d+$"
+    "version", "API version, any v2.x (the SDKs send v2.5, v2.6, v2.7).", r"^v2\.[0-9]+$"
 )
 _JOB_ID = _path_parameter("id", "Job id (a UUID).")
 _WAIT = _query(
     "waitTime",
     "Milliseconds (decimals accepted, clamped to 0-30000) to hold the request until the job completes;"
     " seconds for the Go SDK (User-Agent verifalia-rest-client/go/...).",
-    {"type": "number", "minimum": 0},
+    {"type": "number"},
 )
+_INCLUDE = _query(
+    "include",
+    "`evidence` adds each entry's `evidence` object (and evidence columns to exports);"
+    " without it the entries are exactly as the official SDKs expect.",
+    {"type": "string", "enum": ["evidence", ""]},
+)
+# An empty cursor means the parameter is absent.
+_CURSOR = {"type": "string"}
+# A UTC day; an empty value means the parameter is absent.
+_DAY = {"type": "string", "anyOf": [{"format": "date"}, {"maxLength": 0}]}
 _PAGING = [
-    _query("cursor", "Continue after the page this cursor came from."),
-    _query("cursor:prev", "Continue before the page this cursor came from."),
-    _query("limit", "Page size (clamped to the server maximum).", {"type": "integer", "minimum": 1}),
+    _query("cursor", "Continue after the page this cursor came from.", _CURSOR),
+    _query("cursor:prev", "Continue before the page this cursor came from.", _CURSOR),
+    _query(
+        "limit",
+        "Page size (clamped to the server maximum); empty means absent.",
+        {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "maxLength": 0}]},
+    ),
 ]
 _V2_ERRORS = {
     "400": _problem("Invalid request."),
     "401": _problem("Missing, invalid or expired credentials, or a disabled sub-account."),
     "403": _problem("The credentials lack the permission."),
+    "404": _problem("No such route: the version is not v2.x."),
     "429": _problem("Too many concurrent requests from this IP address."),
+    "503": _problem("The database is unavailable; retry after `Retry-After` seconds."),
 }
 _V1_ERRORS = {
     "400": _v1_error("Invalid request."),
     "401": _v1_error("Missing or invalid credentials."),
     "403": _v1_error("The credentials lack the permission."),
     "429": _v1_error("Too many concurrent requests from this IP address."),
+    "503": _v1_error("The database is unavailable; retry after `Retry-After` seconds."),
 }
 _PREFLIGHT = {
     "summary": "CORS preflight",
     "security": [],
-    "responses": {"204": {"description": "The methods and headers a cross-origin caller may use."}},
+    "responses": {
+        "204": {"description": "The methods and headers a cross-origin caller may use."},
+        "404": _problem("No such route: the version is not v2.x."),
+    },
 }
 
 
@@ -85,9 +111,9 @@ def _job_responses(with_entries: bool) -> dict[str, Any]:
     return {
         "200": _json(body, "The job is Completed."),
         "202": _json(body, "The job is still in progress."),
-        "404": _problem("No such job."),
-        "410": _problem("The job was deleted or has expired."),
         **_V2_ERRORS,
+        "404": _problem("No such job (or no such route: the version is not v2.x)."),
+        "410": _problem("The job was deleted or has expired."),
     }
 
 
@@ -119,21 +145,21 @@ def _v2_paths() -> dict[str, Any]:
                     _query(
                         "createdOn",
                         "Jobs created on this UTC day (YYYY-MM-DD).",
-                        {"type": "string", "format": "date"},
+                        _DAY,
                     ),
                     _query(
                         "createdOn:since",
                         "Created on or after this UTC day.",
-                        {"type": "string", "format": "date"},
+                        _DAY,
                     ),
                     _query(
                         "createdOn:until",
                         "Created on or before this UTC day.",
-                        {"type": "string", "format": "date"},
+                        _DAY,
                     ),
-                    _query("status", "Comma-separated job statuses to include."),
-                    _query("status:exclude", "Comma-separated job statuses to exclude."),
-                    _query("owner", "Only jobs submitted by this sub-account SID."),
+                    _query("status", "Comma-separated job statuses to include.", _JOB_STATUS_LIST),
+                    _query("status:exclude", "Comma-separated job statuses to exclude.", _JOB_STATUS_LIST),
+                    _query("owner", "Only jobs submitted by this sub-account SID.", _TEXT),
                     _query(
                         "sort", "createdOn (default) or -createdOn.", {"enum": ["createdOn", "-createdOn"]}
                     ),
@@ -147,16 +173,16 @@ def _v2_paths() -> dict[str, Any]:
             **job,
             "get": {
                 "summary": "Get a job and its first entries page",
-                "parameters": [_WAIT],
+                "parameters": [_WAIT, _INCLUDE],
                 "responses": _job_responses(True),
             },
             "delete": {
                 "summary": "Delete a job",
                 "responses": {
                     "200": _json({"type": "object"}, "Deleted."),
-                    "404": _problem("No such job."),
-                    "410": _problem("Already deleted or expired."),
                     **_V2_ERRORS,
+                    "404": _problem("No such job (or no such route: the version is not v2.x)."),
+                    "410": _problem("Already deleted or expired."),
                 },
             },
             "options": _PREFLIGHT,
@@ -176,9 +202,18 @@ def _v2_paths() -> dict[str, Any]:
                 "summary": "Page through a job's entries (JSON) or export them (Accept: text/csv or .xlsx)",
                 "parameters": [
                     *_PAGING,
-                    _query("status", "Comma-separated entry statuses to include (synonym: status:include)."),
-                    _query("status:include", "Comma-separated entry statuses to include."),
-                    _query("status:exclude", "Comma-separated entry statuses to exclude."),
+                    _query(
+                        "status",
+                        "Comma-separated entry statuses to include (synonym: status:include).",
+                        _ENTRY_STATUS_LIST,
+                    ),
+                    _query(
+                        "status:include", "Comma-separated entry statuses to include.", _ENTRY_STATUS_LIST
+                    ),
+                    _query(
+                        "status:exclude", "Comma-separated entry statuses to exclude.", _ENTRY_STATUS_LIST
+                    ),
+                    _INCLUDE,
                 ],
                 "responses": {
                     "200": {
@@ -189,10 +224,10 @@ def _v2_paths() -> dict[str, Any]:
                             _XLSX: {"schema": {"type": "string", "contentEncoding": "binary"}},
                         },
                     },
-                    "404": _problem("No such job."),
+                    **_V2_ERRORS,
+                    "404": _problem("No such job (or no such route: the version is not v2.x)."),
                     "406": _problem("Legacy .xls exports are not supported."),
                     "410": _problem("The job was deleted or has expired."),
-                    **_V2_ERRORS,
                 },
             },
             "options": _PREFLIGHT,
@@ -210,9 +245,9 @@ def _v2_paths() -> dict[str, Any]:
             "get": {
                 "summary": "Credits consumed per day",
                 "parameters": [
-                    _query("date", "This UTC day (YYYY-MM-DD).", {"type": "string", "format": "date"}),
-                    _query("date:since", "On or after this UTC day.", {"type": "string", "format": "date"}),
-                    _query("date:until", "On or before this UTC day.", {"type": "string", "format": "date"}),
+                    _query("date", "This UTC day (YYYY-MM-DD).", _DAY),
+                    _query("date:since", "On or after this UTC day.", _DAY),
+                    _query("date:until", "On or before this UTC day.", _DAY),
                     *_PAGING,
                 ],
                 "responses": {"200": _json(_ref("DailyUsagePage"), "A page of days."), **_V2_ERRORS},
@@ -231,10 +266,7 @@ def _v2_paths() -> dict[str, Any]:
                             "schema": {
                                 "type": "object",
                                 "required": ["username", "password"],
-                                "properties": {
-                                    "username": {"type": "string"},
-                                    "password": {"type": "string"},
-                                },
+                                "properties": {"username": _TEXT, "password": {"type": "string"}},
                             }
                         }
                     },
@@ -246,6 +278,9 @@ def _v2_paths() -> dict[str, Any]:
                     ),
                     "400": _problem("Malformed body."),
                     "401": _problem("Invalid credentials or disabled sub-account."),
+                    "404": _problem("No such route: the version is not v2.x."),
+                    "429": _problem("Too many concurrent requests from this IP address."),
+                    "503": _problem("The database is unavailable; retry after `Retry-After` seconds."),
                 },
             },
             "options": _PREFLIGHT,
@@ -282,6 +317,7 @@ def _v1_paths() -> dict[str, Any]:
                 "responses": {
                     "200": {"description": "Deleted."},
                     "404": _v1_error("No such job."),
+                    "406": _v1_error("The job is still in progress."),
                     "410": _v1_error("Already deleted or expired."),
                     **_V1_ERRORS,
                 },
@@ -302,7 +338,10 @@ def _service_paths() -> dict[str, Any]:
             "get": {
                 "summary": "Node health",
                 "security": [],
-                "responses": {"200": {"description": "The node is up."}},
+                "responses": {
+                    "200": {"description": "The node is up and its database answers."},
+                    "503": {"description": "The database does not answer within 2 s (`Retry-After`)."},
+                },
             }
         },
         "/openapi.json": {
@@ -316,6 +355,26 @@ def _service_paths() -> dict[str, Any]:
 
 
 _TIMESPAN = {"type": "string", "pattern": r"^(\d+\.)?\d{2}:\d{2}:\d{2}$"}
+# Text PostgreSQL can store: no NUL (see `api.text`).
+_TEXT = {"type": "string", "pattern": "^[^\\u0000]*$"}
+_H, _M, _S = "(0?[0-9]|1[0-9]|2[0-3])", "[0-5]?[0-9]", "[0-5]?[0-9]"
+# A retention between 0:05:00 and 30.00:00:00: 1-29 days and any time, or no day and at least 5 minutes.
+_RETENTION = (
+    f"^((0?[1-9]|[12][0-9])\\.{_H}:{_M}:{_S}"
+    f"|(0\\.)?(0?[1-9]|1[0-9]|2[0-3]):{_M}:{_S}"
+    f"|(0\\.)?0?0:(0?[5-9]|[1-5][0-9]):{_S}"
+    f"|30\\.0?0:0?0:0?0)(\\.[0-9]+)?$"
+)
+
+
+def _name_list(names: list[str]) -> dict[str, Any]:
+    """A comma-separated list of `names`; empty means absent."""
+    one = "(" + "|".join(names) + ")"
+    return {"type": "string", "pattern": f"^({one}(,{one})*)?$"}
+
+
+_JOB_STATUS_LIST = _name_list([status.value for status in JobStatus])
+_ENTRY_STATUS_LIST = _name_list([status.value for status in Status])
 _DATE_TIME = {"type": "string", "format": "date-time"}
 _STRING_OR_NULL = {"type": ["string", "null"]}
 
@@ -329,19 +388,26 @@ def _schemas() -> dict[str, Any]:
     entry_input = {
         "type": "object",
         "required": ["inputData"],
-        "properties": {"inputData": {"type": "string"}, "custom": {"type": "string", "maxLength": 50}},
+        "properties": {
+            "inputData": {**_TEXT, "maxLength": DEFAULT_MAX_ENTRY_LENGTH},
+            "custom": {**_TEXT, "type": ["string", "null"], "maxLength": MAX_CUSTOM_LENGTH},
+        },
     }
     settings = {
-        "quality": {"enum": ["Standard", "High", "Extreme"]},
-        "deduplication": {"enum": ["Off", "Safe", "Relaxed"]},
-        "priority": {"type": "integer", "minimum": 0, "maximum": 255},
-        "name": {"type": "string"},
-        "retention": {"type": "string", "description": "[d.]h:m:s, from 0:5:0 to 30.0:0:0"},
+        "quality": {"enum": ["Standard", "High", "Extreme", None]},
+        "deduplication": {"enum": ["Off", "Safe", "Relaxed", None]},
+        "priority": {"type": ["integer", "null"], "minimum": 0, "maximum": 255},
+        "name": {**_TEXT, "type": ["string", "null"], "maxLength": MAX_NAME_LENGTH},
+        "retention": {
+            "type": ["string", "null"],
+            "pattern": _RETENTION,
+            "description": "[d.]h:m:s, from 0:5:0 to 30.0:0:0",
+        },
         "callback": {
-            "type": "object",
+            "type": ["object", "null"],
             "required": ["url"],
             "properties": {
-                "url": {"type": "string", "format": "uri"},
+                "url": {"type": "string", "format": "uri", "pattern": "^https?://[!-~]+$"},
                 "version": {"enum": ["1.0", "1.1"]},
                 "skipServerCertificateValidation": {"type": "boolean"},
             },
@@ -405,7 +471,7 @@ def _schemas() -> dict[str, Any]:
             ],
             "properties": {
                 "id": {"type": "string", "format": "uuid"},
-                "status": {"enum": ["InProgress", "Completed"]},
+                "status": {"enum": ["InProgress", "Completed", "Deleted", "Expired"]},
                 "noOfEntries": {"type": "integer"},
                 **_alike(_DATE_TIME, "submittedOn", "createdOn", "completedOn"),
                 **_alike({"type": "string"}, "clientIP", "owner", "quality", "deduplication"),
@@ -445,6 +511,16 @@ def _schemas() -> dict[str, Any]:
                 "custom": {"type": "string"},
                 "suggestions": {"type": "array", "items": {"type": "string"}},
                 "completedOn": _DATE_TIME,
+                "evidence": {"oneOf": [_ref("Evidence"), {"type": "null"}]},
+            },
+        },
+        "Evidence": {
+            "type": "object",
+            "description": "The exchange that decided the verdict (only with include=evidence).",
+            "required": ["mxHost", "command", "replyCode", "enhancedCode", "replyText", "egress"],
+            "properties": {
+                **_alike(_STRING_OR_NULL, "mxHost", "command", "enhancedCode", "replyText", "egress"),
+                "replyCode": {"type": ["integer", "null"]},
             },
         },
         "Meta": {
@@ -486,9 +562,9 @@ def _schemas() -> dict[str, Any]:
             "required": ["entries"],
             "properties": {
                 "entries": {"type": "array", "minItems": 1, "items": entry_input},
-                "quality": {"type": "string"},
-                "priority": {"type": "integer", "minimum": 0, "maximum": 255},
-                "deduplication": {"type": "string"},
+                "quality": {"enum": ["standard", "high", "extreme", "Standard", "High", "Extreme", None]},
+                "priority": {"type": ["integer", "null"], "minimum": 0, "maximum": 255},
+                "deduplication": {"enum": ["off", "safe", "Off", "Safe", None]},
             },
         },
         "V1Snapshot": {

@@ -1,8 +1,9 @@
 """Submission logic shared by every API surface: deduplication, credits, storage.
 
-Request bodies are validated before they get here (`api.models`). `submit` marks duplicates in a worker
-thread, off the event loop (`engine.syntax.dedup_key`, never a false duplicate: only syntactically valid
-addresses are compared), prices the job (duplicates are free), and stores it in one transaction, its own
+Request bodies are validated before they get here (`api.models`). `submit` refuses entries over the
+per-entry length cap or holding text PostgreSQL cannot store (400, nothing stored), marks duplicates in a
+worker thread, off the event loop (`engine.syntax.dedup_key`, never a false duplicate: only syntactically
+valid addresses are compared), prices the job (duplicates are free), and stores it in one transaction, its own
 or one the caller has open (402 when the balance cannot cover it, and nothing is stored).
 """
 
@@ -17,7 +18,8 @@ from typing import Any, Literal, NamedTuple
 
 import asyncpg
 
-from verifalia_server.api.errors import ApiError
+from verifalia_server.api.errors import ApiError, bad_request
+from verifalia_server.api.text import first_unstorable, is_storable, unstorable_field
 from verifalia_server.engine.syntax import ParsedAddress, dedup_key, parse_address
 from verifalia_server.engine.verdict import Quality
 from verifalia_server.settings import ServiceSettings
@@ -74,6 +76,26 @@ def _new_entries(entries: Sequence[SubmittedEntry], deduplication: Deduplication
     return result
 
 
+def check_entries(submission: Submission, max_entry_length: int) -> None:
+    """A 400 naming the first entry or option over `max_entry_length` or with text that cannot be stored."""
+    if submission.name is not None and not is_storable(submission.name):
+        raise unstorable_field("name")
+    inputs = [entry.input_data for entry in submission.entries]
+    longest = max(map(len, inputs), default=0)
+    if longest > max_entry_length:
+        index = next(index for index, text in enumerate(inputs) if len(text) > max_entry_length)
+        raise bad_request(
+            f"Invalid 'entries[{index}].inputData': {len(inputs[index])} characters;"
+            f" at most {max_entry_length} are allowed per entry."
+        )
+    # One search over the joined texts; the entry is only looked for when there is something to find.
+    if not is_storable("\n".join(inputs)):
+        raise unstorable_field(f"entries[{first_unstorable(inputs)}].inputData")
+    customs = [entry.custom for entry in submission.entries]
+    if (custom_index := first_unstorable(customs)) is not None:
+        raise unstorable_field(f"entries[{custom_index}].custom")
+
+
 def job_cost(settings: ServiceSettings, quality: Quality, entries: Sequence[NewEntry]) -> Decimal:
     """Credits for the non-duplicate entries at the quality's unit price."""
     billable = sum(1 for entry in entries if entry.duplicate_of is None)
@@ -94,6 +116,7 @@ async def submit(
 
     With `connection`, the job is stored inside the caller's open transaction on it.
     """
+    await asyncio.to_thread(check_entries, submission, settings.max_entry_length)
     entries = await asyncio.to_thread(_new_entries, submission.entries, submission.deduplication)
     new_job = NewJob(
         account_id=account_id,

@@ -9,7 +9,7 @@ import argparse
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from verifalia_server.cli import apps
+from verifalia_server.cli import account_admin, apps
 from verifalia_server.cli.common import (
     Action,
     Handler,
@@ -17,6 +17,7 @@ from verifalia_server.cli.common import (
     add_command,
     add_group,
     database_handler,
+    identifier,
     non_empty_name,
 )
 from verifalia_server.store import accounts
@@ -48,11 +49,11 @@ def register(commands: Subcommands) -> None:
     create.add_argument("--credits", type=_credits, default=Decimal(0), help="initial credit pack")
     create.add_argument("--free-daily", type=_credits, default=Decimal(0), help="free credits every 24 h")
 
-    sub_actions = add_group(actions, "subaccount", "create or disable sub-accounts")
+    sub_actions = add_group(actions, "subaccount", "manage sub-accounts")
     sub_create = add_command(
         sub_actions, "create", "create a sub-account with its own SID and token", _handler(_create_subaccount)
     )
-    sub_create.add_argument("--account", type=int, required=True, help="account id")
+    sub_create.add_argument("--account", type=identifier, required=True, help="account id")
     sub_create.add_argument(
         "--name", type=non_empty_name, default="sub-account", help="sub-account name (not empty)"
     )
@@ -66,12 +67,14 @@ def register(commands: Subcommands) -> None:
         sub_actions, "disable", "disable a sub-account (its requests get 401)", _handler(_disable_subaccount)
     )
     sub_disable.add_argument("--sid", required=True)
+    account_admin.register_subaccounts(sub_actions)
 
     credit_actions = add_group(actions, "credits", "manage credits")
     add = add_command(credit_actions, "add", "add a credit pack to an account", _handler(_add_credits))
-    add.add_argument("--account", type=int, required=True, help="account id")
+    add.add_argument("--account", type=identifier, required=True, help="account id")
     add.add_argument("--credits", type=_credits, required=True)
 
+    account_admin.register_accounts(actions)
     apps.register(actions)
 
 

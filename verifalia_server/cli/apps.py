@@ -13,6 +13,7 @@ from verifalia_server.cli.common import (
     add_command,
     add_group,
     database_handler,
+    identifier,
     non_empty_name,
     print_fields,
     print_rows,
@@ -45,24 +46,24 @@ def register(account_actions: Subcommands) -> None:
     create = add_command(
         actions, "create", "create an app and print its token (shown only once)", _handler(_create)
     )
-    create.add_argument("--account", type=int, required=True, help="account id")
+    create.add_argument("--account", type=identifier, required=True, help="account id")
     create.add_argument("--name", type=non_empty_name, required=True, help="app name (not empty)")
     _limit_flags(create)
 
     listing = add_command(actions, "list", "list an account's apps", _handler(_list, _print_apps))
-    listing.add_argument("--account", type=int, required=True, help="account id")
+    listing.add_argument("--account", type=identifier, required=True, help="account id")
 
     for name, enabled in (("disable", False), ("enable", True)):
         switch = add_command(
             actions, name, f"turn an app's token {'on' if enabled else 'off'}", _handler(_switch)
         )
-        switch.add_argument("--app", type=int, required=True, help="app id")
+        switch.add_argument("--app", type=identifier, required=True, help="app id")
         switch.set_defaults(enabled=enabled)
 
     limits = add_command(
         actions, "limits", "set an app's limits (omitted ones use the service default)", _handler(_set_limits)
     )
-    limits.add_argument("--app", type=int, required=True, help="app id")
+    limits.add_argument("--app", type=identifier, required=True, help="app id")
     _limit_flags(limits)
 
 

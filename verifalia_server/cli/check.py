@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,26 +59,48 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def verify_all(engine: Engine, inputs: Sequence[str], quality: Quality) -> list[Verdict]:
-    """Verify every input in batches, re-submitting temporary verdicts after their delay."""
+    """Verify every input, re-submitting each temporary verdict once its delay has passed.
+
+    Entries that come due are verified at once in a batch of their own, while earlier batches still run.
+    """
     verdicts: list[Verdict | None] = [None] * len(inputs)
-    pending = list(range(len(inputs)))
-    attempt = 0
+    attempts = [0] * len(inputs)
+    due_at = dict.fromkeys(range(len(inputs)), 0.0)
+    submitted_at = time.time()
+    loop = asyncio.get_running_loop()
+    running: set[asyncio.Task[tuple[list[int], list[Verdict]]]] = set()
+
+    async def verify(indexes: list[int]) -> tuple[list[int], list[Verdict]]:
+        requests = [
+            VerificationRequest(inputs[index], quality, attempts[index], submitted_at) for index in indexes
+        ]
+        return indexes, await engine.verify_batch(requests)
+
     try:
-        while pending:
-            requests = [VerificationRequest(inputs[index], quality, attempt) for index in pending]
-            results = await engine.verify_batch(requests)
-            retry: list[int] = []
-            delay = 0.0
-            for index, verdict in zip(pending, results, strict=True):
-                verdicts[index] = verdict
-                if verdict.retry_in is not None:
-                    retry.append(index)
-                    delay = max(delay, verdict.retry_in)
-            if retry:
-                await asyncio.sleep(delay)
-            pending = retry
-            attempt += 1
+        while due_at or running:
+            now = loop.time()
+            due = [index for index, at in due_at.items() if at <= now]
+            for index in due:
+                del due_at[index]
+            if due:
+                running.add(asyncio.create_task(verify(due)))
+            wait = min(due_at.values()) - now if due_at else None
+            if not running:
+                await asyncio.sleep(wait or 0.0)
+                continue
+            done, running = await asyncio.wait(running, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                indexes, results = task.result()
+                finished = loop.time()
+                for index, verdict in zip(indexes, results, strict=True):
+                    verdicts[index] = verdict
+                    if verdict.retry_in is not None:
+                        due_at[index] = finished + verdict.retry_in
+                        # Waiting for a throttling exchanger is no attempt of the quality level's schedule.
+                        attempts[index] += 0 if verdict.deferred else 1
     finally:
+        for task in running:
+            task.cancel()
         await engine.aclose()
     return [verdict for verdict in verdicts if verdict is not None]
 

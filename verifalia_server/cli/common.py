@@ -21,6 +21,8 @@ Handler: TypeAlias = Callable[[argparse.Namespace], int]
 Printer: TypeAlias = Callable[[dict[str, Any]], None]
 Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
+_MAX_IDENTIFIER = 2**63 - 1
+
 
 def add_group(commands: Subcommands, name: str, help: str) -> Subcommands:
     """Add a subcommand that only holds further subcommands, one of which is required."""
@@ -44,6 +46,15 @@ def non_empty_name(text: str) -> str:
     if not stripped:
         raise argparse.ArgumentTypeError("a name must not be empty")
     return stripped
+
+
+def identifier(text: str) -> int:
+    """An argparse type for account and app ids: a whole number from 1 to 2^63 - 1 (PostgreSQL's bigint)."""
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= _MAX_IDENTIFIER:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an id (a whole number from 1 to {_MAX_IDENTIFIER})"
+        )
+    return int(text)
 
 
 def _text(value: Any) -> str:

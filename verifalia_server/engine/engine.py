@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -11,6 +12,7 @@ from verifalia_server.engine.dns import DnsFailure, MailResolver, MailRoute
 from verifalia_server.engine.lists import Lists
 from verifalia_server.engine.smtp.handshake import Outcome
 from verifalia_server.engine.smtp.prober import Prober, Recipient
+from verifalia_server.engine.stats import EngineStats
 from verifalia_server.engine.statuses import NETWORK_STATUSES, Status
 from verifalia_server.engine.suggestions import suggest
 from verifalia_server.engine.syntax import ParsedAddress, SyntaxFailure, is_special_use_domain, parse_address
@@ -18,6 +20,8 @@ from verifalia_server.engine.verdict import Evidence, Quality, Verdict, Verifica
 
 _SPECIAL_USE = Evidence(reply_text="special-use domain name")
 _FACTS_CACHE_SIZE = 65_536
+# A deferred entry comes back no sooner than this, so a paused exchanger is not polled in a tight loop.
+_SHORTEST_DEFERRAL = 1.0
 # Outcomes another pass may settle: transient replies, timeouts and connection failures.
 RETRYABLE_STATUSES = NETWORK_STATUSES | {
     Status.MAILBOX_TEMPORARILY_UNAVAILABLE,
@@ -52,8 +56,9 @@ class Engine:
     def __init__(self, config: EngineConfig, lists: Lists | None = None) -> None:
         self._config = config
         self._lists = lists if lists is not None else Lists.load(config.lists_file)
-        self._resolver = MailResolver(config)
-        self._prober = Prober(config)
+        self.stats = EngineStats()
+        self._resolver = MailResolver(config, self.stats)
+        self._prober = Prober(config, self.stats)
         self._closed = False
         self._facts: dict[str, _DomainFacts] = {}
 
@@ -75,23 +80,42 @@ class Engine:
         for index, entry in enumerate(screened):
             if entry.parsed is not None:
                 by_domain.setdefault(entry.parsed.ascii_domain_part, []).append((index, entry.parsed))
-        outcomes = await self._probe_domains(by_domain)
+        outcomes, deferred = await self._probe_domains(by_domain)
         verdicts: list[Verdict] = []
         for index, (request, entry) in enumerate(zip(requests, screened, strict=True)):
             outcome = outcomes.get(index)
             if outcome is None:
                 verdicts.append(entry.verdict)
                 continue
-            retry_in = self._retry_in(outcome.status, request)
+            waited = deferred.get(index)
+            if waited is not None and self._may_defer(request, waited):
+                retry_in: float | None = max(_SHORTEST_DEFERRAL, waited)
+            else:
+                waited, retry_in = None, self._retry_in(outcome.status, request)
             verdicts.append(
-                replace(entry.verdict, status=outcome.status, evidence=outcome.evidence, retry_in=retry_in)
+                replace(
+                    entry.verdict,
+                    status=outcome.status,
+                    evidence=outcome.evidence,
+                    retry_in=retry_in,
+                    deferred=waited is not None,
+                )
             )
         return verdicts
 
+    def _may_defer(self, request: VerificationRequest, wait: float) -> bool:
+        """Whether a throttled entry may wait `wait` more seconds within its throttling deadline."""
+        if request.submitted_at is None:
+            return True
+        return time.time() + wait <= request.submitted_at + self._config.smtp_throttle_deadline
+
     async def _probe_domains(
         self, by_domain: dict[str, list[tuple[int, ParsedAddress]]]
-    ) -> dict[int, Outcome]:
-        """Route every domain, then probe its recipients grouped by mail exchanger addresses."""
+    ) -> tuple[dict[int, Outcome], dict[int, float]]:
+        """Route every domain, then probe its recipients grouped by mail exchanger addresses.
+
+        Returns the outcomes, and the indexes a throttling exchanger deferred with the seconds to wait.
+        """
         domains = list(by_domain)
         routes = await asyncio.gather(*(self._resolver.route(domain) for domain in domains))
         outcomes: dict[int, Outcome] = {}
@@ -118,11 +142,15 @@ class Engine:
                     continue
                 international = parsed.has_international_mailbox_name
                 group.append(Recipient(index, parsed.local_part, domain, route, international))
+        deferred: dict[int, float] = {}
         for probed in await asyncio.gather(*(self._prober.probe(group) for group in groups.values())):
-            outcomes.update(probed)
+            outcomes.update(probed.outcomes)
+            deferred.update(probed.deferred)
         for index, first in duplicates.items():
             outcomes[index] = outcomes[first]
-        return outcomes
+            if first in deferred:
+                deferred[index] = deferred[first]
+        return outcomes, deferred
 
     async def verify(
         self,
@@ -140,12 +168,14 @@ class Engine:
         try:
             async with deadline:
                 attempt = 0
+                submitted_at = time.time()
                 while True:
-                    [best] = await self.verify_batch([VerificationRequest(input_data, quality, attempt)])
+                    request = VerificationRequest(input_data, quality, attempt, submitted_at)
+                    [best] = await self.verify_batch([request])
                     if best.retry_in is None:
                         return best
                     await asyncio.sleep(best.retry_in)
-                    attempt += 1
+                    attempt += 0 if best.deferred else 1
         except TimeoutError:
             if not deadline.expired():
                 raise
@@ -154,7 +184,7 @@ class Engine:
             best = replace(
                 self.verify_offline(input_data), status=Status.MAILBOX_VALIDATION_TIMEOUT, evidence=evidence
             )
-        return replace(best, retry_in=None)
+        return replace(best, retry_in=None, deferred=False)
 
     async def aclose(self) -> None:
         """Refuse further batches; sessions never outlive a batch, so nothing else stays open."""

@@ -31,6 +31,8 @@ class VerificationRequest:
     input_data: str
     quality: Quality = Quality.STANDARD
     attempt: int = 0
+    # When the entry was submitted (seconds since the epoch): bounds how long throttling may delay it.
+    submitted_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,8 @@ class Evidence:
     reply_code: int | None = None
     enhanced_code: str | None = None
     reply_text: str | None = None
+    # The source address or proxy the connection went out through; None when it connected directly.
+    egress: str | None = None
 
     def as_dict(self) -> dict[str, str | int | None]:
         """Return the evidence as a JSON-ready mapping with camelCase keys."""
@@ -51,6 +55,7 @@ class Evidence:
             "replyCode": self.reply_code,
             "enhancedCode": self.enhanced_code,
             "replyText": self.reply_text,
+            "egress": self.egress,
         }
 
 
@@ -74,6 +79,8 @@ class Verdict:
     evidence: Evidence | None = None
     # Seconds after which another pass may settle a temporary failure; None when the verdict is final.
     retry_in: float | None = None
+    # The retry waits for a throttling mail exchanger: it does not spend one of the quality's attempts.
+    deferred: bool = False
 
     @property
     def classification(self) -> Classification:

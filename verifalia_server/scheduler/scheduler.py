@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from verifalia_server.engine.statuses import Status
 from verifalia_server.engine.verdict import Quality, Verdict, VerificationRequest
 from verifalia_server.scheduler.shares import split_capacity
+from verifalia_server.scheduler.writer import ResultWriter
 from verifalia_server.settings import ServiceSettings
 from verifalia_server.store.database import Pool
 from verifalia_server.store.jobs import expire_jobs
@@ -24,13 +25,11 @@ from verifalia_server.store.work import (
     Retry,
     claim,
     extend_leases,
-    record_results,
     runnable_jobs,
 )
 
 _log = logging.getLogger(__name__)
 _ERROR_BACKOFF = 1.0
-_WRITE_ATTEMPTS = 5
 
 
 class BatchVerifier(Protocol):
@@ -115,7 +114,10 @@ class Scheduler:
     async def _process(self, batch: list[tuple[Claim, Quality]]) -> None:
         # Grouped by domain, so the engine can serve a domain's recipients in shared SMTP sessions.
         batch.sort(key=lambda item: item[0].domain)
-        requests = [VerificationRequest(item.input_data, quality, item.attempt) for item, quality in batch]
+        requests = [
+            VerificationRequest(item.input_data, quality, item.attempt, item.submitted_at)
+            for item, quality in batch
+        ]
         outcomes: dict[uuid.UUID, JobOutcomes] = defaultdict(JobOutcomes)
         renewal = asyncio.create_task(self._renew_leases(batch))
         try:
@@ -128,19 +130,13 @@ class Scheduler:
         else:
             for (item, _quality), verdict in zip(batch, verdicts, strict=True):
                 if verdict.retry_in is not None:
-                    outcomes[item.job_id].retries.append(Retry(item.index, verdict.retry_in))
+                    retry = Retry(item.index, verdict.retry_in, spends_attempt=not verdict.deferred)
+                    outcomes[item.job_id].retries.append(retry)
                 else:
                     outcomes[item.job_id].results.append(EntryResult(item.index, verdict))
         finally:
             renewal.cancel()
-        for _attempt in range(_WRITE_ATTEMPTS):
-            try:
-                await record_results(self._pool, self.owner, outcomes)
-                return
-            except Exception:
-                _log.exception("writing the results of %d entries failed", len(batch))
-                await asyncio.sleep(_ERROR_BACKOFF)
-        # The leases still hold the entries: once they expire, another pass verifies them again.
+        await ResultWriter(self._pool, self.owner, self._settings.lease_seconds).write(outcomes)
 
     async def _renew_leases(self, batch: list[tuple[Claim, Quality]]) -> None:
         """Keep the batch leased while the engine works on it (a slow mail server must not free it)."""

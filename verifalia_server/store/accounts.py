@@ -60,6 +60,7 @@ class SubAccount:
     disabled: bool
     token_salt: bytes
     token_hash: bytes
+    token_generation: int
 
 
 def hash_token(salt: bytes, token: str) -> bytes:
@@ -133,8 +134,16 @@ async def _insert_subaccount(
 
 
 async def set_subaccount_disabled(pool: Pool[Any], sid: str, disabled: bool) -> None:
-    """Disable (or enable again) a sub-account; disabled credentials answer 401."""
-    result = await pool.execute("UPDATE sub_accounts SET disabled = $2 WHERE sid = $1", sid, disabled)
+    """Disable (or enable again) a sub-account; disabled credentials answer 401.
+
+    Disabling also revokes the bearer tokens issued so far: enabling again does not bring them back.
+    """
+    result = await pool.execute(
+        "UPDATE sub_accounts SET disabled = $2,"
+        " token_generation = token_generation + CASE WHEN $2 THEN 1 ELSE 0 END WHERE sid = $1",
+        sid,
+        disabled,
+    )
     if result == "UPDATE 0":
         raise UnknownAccountError(f"no sub-account {sid}")
 
@@ -142,7 +151,7 @@ async def set_subaccount_disabled(pool: Pool[Any], sid: str, disabled: bool) -> 
 async def get_subaccount(pool: Pool[Any], sid: str) -> SubAccount | None:
     """Load a sub-account by SID."""
     row = await pool.fetchrow(
-        "SELECT sid, account_id, name, permissions, disabled, token_salt, token_hash"
+        "SELECT sid, account_id, name, permissions, disabled, token_salt, token_hash, token_generation"
         " FROM sub_accounts WHERE sid = $1",
         sid,
     )
@@ -156,6 +165,7 @@ async def get_subaccount(pool: Pool[Any], sid: str) -> SubAccount | None:
         row["disabled"],
         bytes(row["token_salt"]),
         bytes(row["token_hash"]),
+        row["token_generation"],
     )
 
 

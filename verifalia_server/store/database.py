@@ -119,11 +119,78 @@ async def ping(pool: Pool[Any]) -> None:
     await pool.fetchval("SELECT 1")
 
 
-async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> Pool[Any]:
-    """Open a connection pool with the service's type codecs."""
-    pool: Pool[Any] | None = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=_init_connection, server_settings=_SERVER_SETTINGS
+# Seconds the client waits for a statement beyond the server's own statement_timeout: the server's
+# cancellation normally answers first; the client's only fires when the server cannot answer at all.
+_CLIENT_TIMEOUT_MARGIN = 2.0
+DEFAULT_STATEMENT_TIMEOUT = 30.0
+DEFAULT_ACQUIRE_TIMEOUT = 5.0
+
+
+class _BoundedPool(asyncpg.Pool):  # type: ignore[misc]
+    """A pool whose `acquire` (and so every `pool.fetch`/`execute`) waits at most `acquire_timeout`.
+
+    The same timeout bounds the release of a connection (asyncpg waits for a cancelled statement and resets
+    the connection there), so a frozen server cannot hold a request beyond it.
+    """
+
+    def __init__(self, *args: Any, acquire_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._acquire_timeout = acquire_timeout
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        """Acquire a connection, waiting at most `timeout` (the pool's acquire timeout by default)."""
+        return super().acquire(timeout=self._acquire_timeout if timeout is None else timeout)
+
+
+async def create_pool(
+    url: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
+    acquire_timeout: float = DEFAULT_ACQUIRE_TIMEOUT,
+) -> Pool[Any]:
+    """Open a connection pool with the service's type codecs and bounded waits.
+
+    Every statement is cancelled by the server after `statement_timeout` seconds and abandoned by the client
+    shortly after (a server that does not answer at all); a connection is waited for at most
+    `acquire_timeout` seconds. Both raise `TimeoutError` (or `asyncpg.QueryCanceledError`) to the caller.
+    """
+    server_settings = {**_SERVER_SETTINGS, "statement_timeout": str(round(statement_timeout * 1000))}
+    pool = _BoundedPool(
+        url,
+        acquire_timeout=acquire_timeout,
+        command_timeout=statement_timeout + _CLIENT_TIMEOUT_MARGIN,
+        min_size=min_size,
+        max_size=max_size,
+        max_queries=50_000,
+        max_inactive_connection_lifetime=300.0,
+        init=_init_connection,
+        server_settings=server_settings,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
+        loop=None,
     )
-    if pool is None:
-        raise RuntimeError("asyncpg returned no pool")
+    await pool
     return pool
+
+
+# Errors meaning "the database cannot answer now" (not "the request is wrong"): refused or lost
+# connections, a server starting up or shutting down, and statements or acquires that timed out.
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.QueryCanceledError,
+)
+
+# Text PostgreSQL cannot store: NUL in text or jsonb, and unpaired surrogates that have no UTF-8 form.
+UNSTORABLE_TEXT_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.CharacterNotInRepertoireError,
+    asyncpg.UntranslatableCharacterError,
+    UnicodeEncodeError,
+)

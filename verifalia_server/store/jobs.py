@@ -30,6 +30,8 @@ from verifalia_server.engine.syntax import ParsedAddress
 from verifalia_server.store.credits import charge
 from verifalia_server.store.database import Pool
 from verifalia_server.store.entries import PARSED_ADDRESS_FIELDS
+from verifalia_server.store.lifecycle import log_expired, log_submitted
+from verifalia_server.store.tallies import TALLIES
 
 SUBMITTED_CHANNEL = "job_submitted"
 COMPLETED_CHANNEL = "job_completed"
@@ -223,6 +225,8 @@ async def _insert_job(
             ),
         )
         await connection.execute("SELECT pg_notify($1, $2)", SUBMITTED_CHANNEL, str(job_id))
+    TALLIES.jobs_submitted[new_job.source] += 1
+    log_submitted(job_id, new_job.account_id, new_job.source, new_job.quality, len(entries), completed_now)
     return _job(row)
 
 
@@ -298,10 +302,12 @@ async def expire_jobs(pool: Pool[Any]) -> int:
     async with pool.acquire() as connection, connection.transaction():
         expired = await connection.fetch(
             "UPDATE jobs SET status = 'Expired'"
-            " WHERE status = 'Completed' AND expires_at <= now() RETURNING id"
+            " WHERE status = 'Completed' AND expires_at <= now() RETURNING id, account_id, no_of_entries"
         )
         if expired:
             await connection.execute(
                 "DELETE FROM entries WHERE job_id = ANY($1::uuid[])", [row["id"] for row in expired]
             )
+    TALLIES.jobs_expired += len(expired)
+    log_expired(expired)
     return len(expired)

@@ -17,7 +17,9 @@ entries table's columns are named once here and nowhere copied field by field.
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +29,10 @@ import orjson
 from verifalia_server.engine.verdict import Verdict
 from verifalia_server.store.database import Pool
 from verifalia_server.store.jobs import COMPLETED_CHANNEL
+from verifalia_server.store.lifecycle import log_completed
+from verifalia_server.store.tallies import TALLIES
+
+_log = logging.getLogger(__name__)
 
 _CLAIMABLE = (
     "e.status IS NULL AND (e.retry_at IS NULL OR e.retry_at <= now())"
@@ -53,6 +59,8 @@ class Claim:
     input_data: str
     domain: str
     attempt: int
+    # When the entry's job was submitted, in seconds since the epoch.
+    submitted_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +77,8 @@ class Retry:
 
     index: int
     delay: float
+    # False when the entry waits for a throttling mail exchanger: no attempt of its schedule is spent.
+    spends_attempt: bool = True
 
 
 @dataclass
@@ -94,16 +104,23 @@ async def claim(
     """Lease up to `limit` claimable entries of a job, lowest index first."""
     rows = await pool.fetch(
         "UPDATE entries AS t SET lease_owner = $2, lease_until = now() + make_interval(secs => $3)"
-        " FROM (SELECT e.job_id, e.index FROM entries e"
+        " FROM (SELECT e.job_id, e.index, e.lease_owner IS NOT NULL AS expired FROM entries e"
         f" WHERE e.job_id = $1 AND {_CLAIMABLE} ORDER BY e.index LIMIT $4 FOR UPDATE SKIP LOCKED) AS c"
         " WHERE t.job_id = c.job_id AND t.index = c.index"
-        " RETURNING t.index, t.input_data, t.domain, t.attempt",
+        " RETURNING t.index, t.input_data, t.domain, t.attempt, c.expired,"
+        " (SELECT extract(epoch FROM j.submitted_on)::float8 FROM jobs j WHERE j.id = t.job_id)"
+        " AS submitted_at",
         job_id,
         owner,
         lease_seconds,
         limit,
     )
-    return [Claim(job_id, row["index"], row["input_data"], row["domain"], row["attempt"]) for row in rows]
+    # A claimable entry that still names an owner is one whose lease expired (its owner died or stalled).
+    TALLIES.leases_expired += sum(1 for row in rows if row["expired"])
+    return [
+        Claim(job_id, row["index"], row["input_data"], row["domain"], row["attempt"], row["submitted_at"])
+        for row in rows
+    ]
 
 
 async def extend_leases(
@@ -142,9 +159,9 @@ WHERE e.job_id = $1 AND e.index = r.index AND e.lease_owner = $2 AND e.status IS
 """
 
 _WRITE_RETRIES = """
-UPDATE entries AS e SET attempt = e.attempt + 1, retry_at = now() + make_interval(secs => r.delay),
+UPDATE entries AS e SET attempt = e.attempt + r.spent, retry_at = now() + make_interval(secs => r.delay),
     lease_owner = NULL, lease_until = NULL
-FROM unnest($3::int[], $4::float8[]) AS r(index, delay)
+FROM unnest($3::int[], $4::float8[], $5::int[]) AS r(index, delay, spent)
 WHERE e.job_id = $1 AND e.index = r.index AND e.lease_owner = $2 AND e.status IS NULL
 """
 
@@ -192,6 +209,8 @@ async def record_results(
 ) -> list[uuid.UUID]:
     """Write a batch's results and retries in one transaction; return the ids of jobs it completed."""
     completed: list[uuid.UUID] = []
+    verified: Counter[str] = Counter()
+    refused = 0
     async with pool.acquire() as connection, connection.transaction():
         for job_id in sorted(outcomes):
             outcome = outcomes[job_id]
@@ -201,6 +220,8 @@ async def record_results(
             if outcome.results:
                 status = await connection.execute(_WRITE_RESULTS, job_id, owner, *_columns(outcome.results))
                 written = int(status.split()[-1])
+                verified.update(result.verdict.status.value for result in outcome.results)
+                refused += len(outcome.results) - written
             if outcome.retries:
                 await connection.execute(
                     _WRITE_RETRIES,
@@ -208,10 +229,19 @@ async def record_results(
                     owner,
                     [retry.index for retry in outcome.retries],
                     [retry.delay for retry in outcome.retries],
+                    [int(retry.spends_attempt) for retry in outcome.retries],
                 )
             if written:
                 job_status = await connection.fetchval(_ADVANCE_JOB, job_id, written)
                 if job_status == "Completed":
                     await connection.execute("SELECT pg_notify($1, $2)", COMPLETED_CHANNEL, str(job_id))
                     completed.append(job_id)
+    # Counted once committed; a refused result (its lease lost) is counted among the verdicts too.
+    TALLIES.entries_verified.update(verified)
+    TALLIES.results_refused += refused
+    TALLIES.jobs_completed += len(completed)
+    try:
+        await log_completed(pool, completed)
+    except Exception:
+        _log.exception("logging the completion of %d jobs failed", len(completed))
     return completed

@@ -56,6 +56,9 @@ async def submit_list(request: web.Request, caller: Caller, upload: ListUpload, 
                     connection=connection,
                 )
             except ApiError as error:
+                if error.status == 400:
+                    # A row the store cannot take (over the entry length cap, or holding a NUL).
+                    raise LeadRocksError(ErrorCode.INVALID_FILE) from None
                 if error.status != 402:
                     raise
                 raise LeadRocksError(ErrorCode.NO_CREDITS) from None

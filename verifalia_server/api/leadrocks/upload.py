@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from aiohttp import BodyPartReader, web
 
+from verifalia_server.api.files import MULTIPART_ERRORS
 from verifalia_server.api.leadrocks.csvfile import MAX_FILE_BYTES, is_csv_filename
 from verifalia_server.api.leadrocks.errors import LeadRocksError
 from verifalia_server.api.leadrocks_codes import ErrorCode
@@ -65,7 +66,7 @@ async def read_list_upload(request: web.Request) -> ListUpload:
                 email_column = await _read_column_name(part)
             else:
                 await part.release()
-    except (AssertionError, ValueError):
+    except MULTIPART_ERRORS:
         raise LeadRocksError(ErrorCode.INVALID_FILE) from None
     if file_name is None or content is None:
         raise LeadRocksError(ErrorCode.INVALID_FILE)

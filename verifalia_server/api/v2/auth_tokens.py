@@ -1,7 +1,8 @@
 """`POST /auth/tokens`: exchange a SID and auth token for a signed bearer token (JWT).
 
 The body is read as JSON whatever its Content-Type (some SDKs send `text/plain`). The token is valid for
-`VERIFALIA_TOKEN_TTL_SECONDS`; a disabled sub-account's tokens stop working at once.
+`VERIFALIA_TOKEN_TTL_SECONDS`; disabling the sub-account or rotating its auth token revokes the tokens
+issued so far.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from verifalia_server.api.auth import jwt_secret, unauthorized
 from verifalia_server.api.errors import bad_request
 from verifalia_server.api.keys import POOL_KEY
 from verifalia_server.api.models import TokenRequest, parse_body
+from verifalia_server.api.text import is_storable
 from verifalia_server.api.v2.jobs import json_response
 from verifalia_server.api.v2.settings import V2_SETTINGS_KEY
 from verifalia_server.store.accounts import get_subaccount, token_matches
@@ -26,10 +28,12 @@ async def issue_token(request: web.Request) -> web.Response:
     except orjson.JSONDecodeError:
         raise bad_request(f"The request body must be {TokenRequest.shape}.") from None
     credentials = parse_body(TokenRequest, decoded)
-    sub_account = await get_subaccount(request.app[POOL_KEY], credentials.username)
+    username = credentials.username
+    sub_account = await get_subaccount(request.app[POOL_KEY], username) if is_storable(username) else None
     if sub_account is None or not token_matches(sub_account, credentials.password):
         raise unauthorized("Invalid username or password.")
     if sub_account.disabled:
         raise unauthorized("This sub-account is disabled.")
     ttl = request.app[V2_SETTINGS_KEY].token_ttl_seconds
-    return json_response({"accessToken": tokens.issue(sub_account.sid, await jwt_secret(request), ttl)})
+    token = tokens.issue(sub_account.sid, await jwt_secret(request), ttl, sub_account.token_generation)
+    return json_response({"accessToken": token})

@@ -13,6 +13,7 @@ from verifalia_server.api.auth import require
 from verifalia_server.api.errors import ApiError
 from verifalia_server.api.files import EXCEL_XLS, EXCEL_XLSX, TEXT_CSV
 from verifalia_server.api.keys import POOL_KEY
+from verifalia_server.api.v2.evidence import wants_evidence
 from verifalia_server.api.v2.export import ExportSelection, export_csv, export_xlsx
 from verifalia_server.api.v2.jobs import json_response, load_job
 from verifalia_server.api.v2.pages import entries_page
@@ -29,9 +30,12 @@ async def get_entries(request: web.Request) -> web.StreamResponse:
     pool = request.app[POOL_KEY]
     settings = request.app[V2_SETTINGS_KEY]
     include, exclude = entry_status_filters(request.query)
+    with_evidence = wants_evidence(request.query)
     accepted = _accepted_types(request.headers.get("Accept", ""))
     if _JSON_TYPES.isdisjoint(accepted):
-        selection = ExportSelection(include, exclude, optional_int(request.query, "limit", minimum=1))
+        selection = ExportSelection(
+            include, exclude, optional_int(request.query, "limit", minimum=1), with_evidence
+        )
         if TEXT_CSV in accepted:
             return await export_csv(request, pool, job.id, selection)
         if EXCEL_XLSX in accepted:
@@ -50,6 +54,7 @@ async def get_entries(request: web.Request) -> web.StreamResponse:
         max_limit=settings.max_page_size,
         include=include,
         exclude=exclude,
+        with_evidence=with_evidence,
     )
     return json_response(page)
 

@@ -15,6 +15,7 @@ import openpyxl
 from aiohttp import web
 
 from verifalia_server.api.files import EXCEL_XLSX, TEXT_CSV
+from verifalia_server.api.v2.evidence import EVIDENCE_COLUMNS, evidence_cells
 from verifalia_server.api.wire import iso_datetime
 from verifalia_server.engine.statuses import Status, classify
 from verifalia_server.store.database import Pool
@@ -70,11 +71,22 @@ def export_row(record: Mapping[str, Any]) -> list[Any]:
 
 @dataclass(frozen=True, slots=True)
 class ExportSelection:
-    """Which completed entries an export holds: status filters and an optional row limit."""
+    """What an export holds: status filters, an optional row limit, and whether evidence columns."""
 
     include: Collection[str] | None = None
     exclude: Collection[str] | None = None
     limit: int | None = None
+    with_evidence: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The header row."""
+        return (*COLUMNS, *EVIDENCE_COLUMNS) if self.with_evidence else COLUMNS
+
+    def row(self, record: Mapping[str, Any]) -> list[Any]:
+        """The cells of one entry, in `columns` order."""
+        cells = export_row(record)
+        return [*cells, *evidence_cells(record["evidence"])] if self.with_evidence else cells
 
     def pick(self, rows: Iterable[Mapping[str, Any]], taken: int) -> list[Mapping[str, Any]]:
         """The rows to export from one chunk, `taken` rows having been exported before it."""
@@ -102,12 +114,12 @@ async def export_csv(
     buffer = io.StringIO()
     # RFC 4180 §2: CRLF line breaks, fields with separators or quotes quoted.
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(selection.columns)
     taken = 0
     async for rows in iter_entries(pool, job_id, _CHUNK):
         picked = selection.pick(rows, taken)
         taken += len(picked)
-        writer.writerows(export_row(row) for row in picked)
+        writer.writerows(selection.row(row) for row in picked)
         await response.write(buffer.getvalue().encode("utf-8"))
         buffer.seek(0)
         buffer.truncate()
@@ -119,13 +131,13 @@ async def export_xlsx(pool: Pool[Any], job_id: uuid.UUID, selection: ExportSelec
     """Build an .xlsx workbook of the selected completed entries (one sheet, header row first)."""
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("Entries")
-    sheet.append(list(COLUMNS))
+    sheet.append(list(selection.columns))
     # Building the rows is CPU work: each chunk is appended in a worker thread, one chunk at a time.
     taken = 0
     async for rows in iter_entries(pool, job_id, _CHUNK):
         picked = selection.pick(rows, taken)
         taken += len(picked)
-        await asyncio.to_thread(_append, sheet, picked)
+        await asyncio.to_thread(_append, sheet, selection, picked)
     content = await asyncio.to_thread(_save, workbook)
     return web.Response(
         body=content,
@@ -136,9 +148,9 @@ async def export_xlsx(pool: Pool[Any], job_id: uuid.UUID, selection: ExportSelec
     )
 
 
-def _append(sheet: Any, rows: Iterable[Mapping[str, Any]]) -> None:
+def _append(sheet: Any, selection: ExportSelection, rows: Iterable[Mapping[str, Any]]) -> None:
     for row in rows:
-        sheet.append(export_row(row))
+        sheet.append(selection.row(row))
 
 
 def _save(workbook: Any) -> bytes:

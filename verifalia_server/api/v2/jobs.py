@@ -14,11 +14,13 @@ import orjson
 from aiohttp import web
 
 from verifalia_server.api.auth import Principal, require
+from verifalia_server.api.callback_resolver import CALLBACK_RESOLVER_KEY
 from verifalia_server.api.errors import ApiError
 from verifalia_server.api.keys import EVENTS_KEY, POOL_KEY, SETTINGS_KEY
 from verifalia_server.api.middleware import CLIENT_IP_KEY
 from verifalia_server.api.submission import submit as store_submission
 from verifalia_server.api.v2 import serializers
+from verifalia_server.api.v2.evidence import wants_evidence
 from verifalia_server.api.v2.pages import entries_page
 from verifalia_server.api.v2.query import Paging
 from verifalia_server.api.v2.requests import read_submission
@@ -49,7 +51,7 @@ async def submit(request: web.Request) -> web.Response:
         request,
         max_entries=settings.max_entries_per_job,
         max_body_bytes=settings.max_body_bytes,
-        allow_private_callbacks=request.app[V2_SETTINGS_KEY].allow_private_callbacks,
+        callbacks=request.app[CALLBACK_RESOLVER_KEY],
     )
     job = await store_submission(
         request.app[POOL_KEY],
@@ -65,9 +67,10 @@ async def submit(request: web.Request) -> web.Response:
 async def get(request: web.Request) -> web.Response:
     """Return a job (with its first entries page once completed), waiting up to `waitTime`."""
     principal = await require(request, "read")
+    with_evidence = wants_evidence(request.query)
     job = await load_job(request, principal)
     wait = wait_seconds(request.query, request.headers.get("User-Agent", ""))
-    return await _job_response(request, principal, job, wait, with_entries=True)
+    return await _job_response(request, principal, job, wait, with_entries=True, with_evidence=with_evidence)
 
 
 async def overview(request: web.Request) -> web.Response:
@@ -111,7 +114,13 @@ async def load_job(request: web.Request, principal: Principal) -> Job:
 
 
 async def _job_response(
-    request: web.Request, principal: Principal, job: Job, wait: float, *, with_entries: bool
+    request: web.Request,
+    principal: Principal,
+    job: Job,
+    wait: float,
+    *,
+    with_entries: bool,
+    with_evidence: bool = False,
 ) -> web.Response:
     pool = request.app[POOL_KEY]
     if not job.is_completed and wait > 0:
@@ -128,7 +137,12 @@ async def _job_response(
         return json_response(body)
     settings = request.app[V2_SETTINGS_KEY]
     page = await entries_page(
-        pool, job.id, _FIRST_PAGE, default_limit=settings.page_size, max_limit=settings.max_page_size
+        pool,
+        job.id,
+        _FIRST_PAGE,
+        default_limit=settings.page_size,
+        max_limit=settings.max_page_size,
+        with_evidence=with_evidence,
     )
     return json_response({"overview": body, "entries": page})
 

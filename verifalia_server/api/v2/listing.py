@@ -18,6 +18,7 @@ from aiohttp import web
 from verifalia_server.api.auth import require
 from verifalia_server.api.errors import bad_request
 from verifalia_server.api.keys import POOL_KEY
+from verifalia_server.api.text import require_storable
 from verifalia_server.api.v2 import serializers
 from verifalia_server.api.v2.jobs import json_response
 from verifalia_server.api.v2.query import (
@@ -56,7 +57,7 @@ async def list_validations(request: web.Request) -> web.Response:
         created_until=_instant(filters["u"]),
         statuses=filters["s"],
         statuses_exclude=filters["x"],
-        owner=filters["o"],
+        owner=None if filters["o"] is None else require_storable(filters["o"], "owner"),
         descending=descending != page.backward,
         after=after,
         limit=None if limit is None else limit + 1,
@@ -76,7 +77,7 @@ def _filters(query: Any) -> dict[str, Any]:
         raise bad_request(f"The 'sort' parameter must be createdOn or -createdOn, got {sort!r}.")
     return {
         "a": None if since is None else since.isoformat(),
-        "u": None if until is None else (until + dt.timedelta(days=1)).isoformat(),
+        "u": None if until is None or until == dt.date.max else (until + dt.timedelta(days=1)).isoformat(),
         "s": statuses,
         "x": excluded,
         "o": query.get("owner") or None,

@@ -32,6 +32,7 @@ async def entries_page(
     max_limit: int,
     include: list[str] | None = None,
     exclude: list[str] | None = None,
+    with_evidence: bool = False,
 ) -> dict[str, Any]:
     """Return `{"meta": {"cursor", "isTruncated"}, "data": [...]}` for one page of entries."""
     cursor = paging.cursor
@@ -50,7 +51,7 @@ async def entries_page(
     rows, meta = cut_page(
         rows, limit, paging.backward, {"i": include, "x": exclude}, lambda row: row["index"]
     )
-    return {"meta": meta, "data": [serializers.entry(row) for row in rows]}
+    return {"meta": meta, "data": [serializers.entry(row, with_evidence=with_evidence) for row in rows]}
 
 
 def _index(cursor: dict[str, Any], key: str) -> int:

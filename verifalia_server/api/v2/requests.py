@@ -7,6 +7,7 @@ import asyncio
 import orjson
 from aiohttp import web
 
+from verifalia_server.api.callback_resolver import CallbackResolverConfig
 from verifalia_server.api.callbacks import CallbackUrlError, check_callback_destination
 from verifalia_server.api.errors import bad_request
 from verifalia_server.api.files import extract_addresses, read_upload
@@ -21,10 +22,10 @@ from verifalia_server.api.submission import Submission, SubmittedEntry
 
 
 async def read_submission(
-    request: web.Request, *, max_entries: int, max_body_bytes: int, allow_private_callbacks: bool
+    request: web.Request, *, max_entries: int, max_body_bytes: int, callbacks: CallbackResolverConfig
 ) -> Submission:
     """Parse and validate the job request of `POST /email-validations` (JSON or multipart)."""
-    limits = RequestLimits(max_entries=max_entries, allow_private_callbacks=allow_private_callbacks)
+    limits = RequestLimits(max_entries=max_entries, allow_private_callbacks=callbacks.allow_private)
     if request.content_type == "multipart/form-data":
         upload = await read_upload(request, max_body_bytes)
         settings = parse_body(UploadSettings, upload.settings, limits)
@@ -36,7 +37,7 @@ async def read_submission(
                 f"The file holds more than {max_entries} entries; at most {max_entries} per job."
             )
         return await _checked(
-            settings.submission([SubmittedEntry(address) for address in addresses]), allow_private_callbacks
+            settings.submission([SubmittedEntry(address) for address in addresses]), callbacks
         )
     body = await request.read()
     try:
@@ -45,14 +46,14 @@ async def read_submission(
         raise bad_request(f"The request body is not valid JSON: {exc}.") from None
     request_body = parse_body(V2SubmissionRequest, decoded, limits)
     submission = request_body.submission(submitted_entries(request_body.entries))
-    return await _checked(submission, allow_private_callbacks)
+    return await _checked(submission, callbacks)
 
 
-async def _checked(submission: Submission, allow_private_callbacks: bool) -> Submission:
+async def _checked(submission: Submission, callbacks: CallbackResolverConfig) -> Submission:
     """The submission, once its callback URL (if any) is known to be deliverable."""
     if submission.callback is not None:
         try:
-            await check_callback_destination(submission.callback["url"], allow_private_callbacks)
+            await check_callback_destination(submission.callback["url"], callbacks)
         except CallbackUrlError as exc:
             raise bad_request(f"Invalid 'callback.url': {exc}.") from None
     return submission

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from verifalia_server.api.v2.evidence import evidence_body
 from verifalia_server.api.wire import estimated_remaining_seconds, iso_datetime, timespan
 from verifalia_server.engine.statuses import Status, classify
 from verifalia_server.store.credits import Balance, DailyUsage
@@ -46,8 +47,9 @@ def progress(job: Job) -> dict[str, Any]:
     return body
 
 
-def entry(record: Mapping[str, Any]) -> dict[str, Any]:
-    """One entry with its verdict (record columns as in `store.entries.ENTRY_FIELDS`)."""
+def entry(record: Mapping[str, Any], *, with_evidence: bool = False) -> dict[str, Any]:
+    """One entry with its verdict (record columns as in `store.entries.ENTRY_FIELDS`), and its evidence
+    when asked for (`include=evidence`)."""
     status = Status(record["status"])
     body: dict[str, Any] = {
         "index": record["index"],
@@ -72,6 +74,8 @@ def entry(record: Mapping[str, Any]) -> dict[str, Any]:
         body["custom"] = record["custom"]
     if record["duplicate_of"] is not None:
         body["duplicateOf"] = record["duplicate_of"]
+    if with_evidence:
+        body["evidence"] = evidence_body(record["evidence"])
     return body
 
 

@@ -1,58 +1,54 @@
-"""Caps on concurrent SMTP sessions: per mail exchanger address and in total."""
+"""Caps on concurrent SMTP sessions: in total, and per mail exchanger as far as its learnt pace allows."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+
+from verifalia_server.engine.smtp.pacing import ExchangerPace, PaceBook
 
 
-@dataclass(slots=True)
-class _HostSlots:
-    semaphore: asyncio.Semaphore
-    users: int = 0
-
-
-@dataclass(slots=True)
 class SessionLimiter:
-    """Hands out session slots; a slot for a host also takes one of the total slots."""
+    """Hands out session slots; a slot for a key (an exchanger address and egress) takes a total slot too."""
 
-    per_host: int
-    total: int
-    _total: asyncio.Semaphore = field(init=False)
-    _hosts: dict[str, _HostSlots] = field(init=False, default_factory=dict)
+    def __init__(self, per_host: int, total: int, error_budget: int = 8) -> None:
+        self.per_host = per_host
+        self.total = total
+        self._total = asyncio.Semaphore(max(1, total))
+        self._paces = PaceBook(per_host, error_budget)
+        self._holders: dict[str, int] = {}
 
-    def __post_init__(self) -> None:
-        self._total = asyncio.Semaphore(max(1, self.total))
+    def pace(self, key: str) -> ExchangerPace:
+        """What has been learnt about the exchanger behind `key`; shared by every batch."""
+        return self._paces.get(key)
 
-    async def acquire(self, host: str) -> None:
-        """Wait for a free slot for `host` (and a free slot overall)."""
-        slots = self._hosts.get(host)
-        if slots is None:
-            slots = self._hosts[host] = _HostSlots(asyncio.Semaphore(max(1, self.per_host)))
-        slots.users += 1
+    async def acquire(self, key: str) -> None:
+        """Wait for a free slot for `key` (within its pace) and a free slot overall."""
+        pace = self._paces.get(key)
+        self._holders[key] = self._holders.get(key, 0) + 1
         try:
-            await self._total.acquire()
+            await pace.open_slot()
             try:
-                await slots.semaphore.acquire()
+                await self._total.acquire()
             except BaseException:
-                self._total.release()
+                pace.close_slot()
                 raise
         except BaseException:
-            self._forget(host, slots)
+            self._forget(key)
             raise
 
-    def release(self, host: str) -> None:
-        """Give back a slot taken with `acquire(host)`."""
-        slots = self._hosts[host]
-        slots.semaphore.release()
+    def release(self, key: str) -> None:
+        """Give back a slot taken with `acquire(key)`."""
+        self._paces.get(key).close_slot()
         self._total.release()
-        self._forget(host, slots)
+        self._forget(key)
 
-    def _forget(self, host: str, slots: _HostSlots) -> None:
-        slots.users -= 1
-        if slots.users == 0:
-            del self._hosts[host]
+    def _forget(self, key: str) -> None:
+        remaining = self._holders[key] - 1
+        if remaining:
+            self._holders[key] = remaining
+        else:
+            del self._holders[key]
 
     def active_hosts(self) -> int:
-        """How many hosts currently hold or wait for a slot."""
-        return len(self._hosts)
+        """How many keys currently hold or wait for a slot."""
+        return len(self._holders)

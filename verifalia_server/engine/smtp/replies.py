@@ -54,6 +54,7 @@ class Meaning(Enum):
     """What a reply says about the recipient or the sender, beyond a final status."""
 
     TOO_MANY_RECIPIENTS = "too many recipients"
+    THROTTLED = "the server limits this client"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +118,41 @@ TEXT_RULES: tuple[TextRule, ...] = (
 )
 
 
+# Transient replies that limit the *client* (its rate, connections or errors), never a statement about a
+# mailbox: the recipients are asked again once the exchanger is ready, more slowly.
+THROTTLE_RULES: tuple[TextRule, ...] = (
+    _rule(
+        r"too many errors",
+        Meaning.THROTTLED,
+        "Postfix smtpd_hard_error_limit: 421 4.7.0 mx.example.com Error: too many errors",
+    ),
+    _rule(
+        r"too many (connections|concurrent|sessions|messages|recipients) from",
+        Meaning.THROTTLED,
+        "Postfix anvil: 421 4.7.0 mx.example.com Error: too many connections from 192.0.2.1 / "
+        "450 4.7.1 Error: too many recipients from [192.0.2.1]",
+    ),
+    _rule(
+        r"too many concurrent smtp connections",
+        Meaning.THROTTLED,
+        "Exim smtp_accept_max_per_host: 421 Too many concurrent SMTP connections; please try again later.",
+    ),
+    _rule(
+        r"rate ?limit|server busy|unexpected volume",
+        Meaning.THROTTLED,
+        "Microsoft 365: 451 4.7.500 Server busy. Please try again later / Yahoo: 421 4.7.0 [TSS04] Messages "
+        "from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints",
+    ),
+)
+
+
+def throttles(code: int | None, text: str | None) -> bool:
+    """Whether a reply (code and text without the enhanced code) limits the client rather than a mailbox."""
+    if code is None or not 400 <= code < 500 or not text:
+        return False
+    return any(rule.pattern.search(text) for rule in THROTTLE_RULES)
+
+
 def _text_outcome(reply: Reply) -> Status | Meaning | None:
     text = reply.text
     for rule in TEXT_RULES:
@@ -158,6 +194,8 @@ def classify_recipient(reply: Reply) -> Status | Meaning:
     """Return what a reply to RCPT TO says about the recipient (Status.SUCCESS when accepted)."""
     if reply.is_positive:
         return Status.SUCCESS
+    if throttles(reply.code, reply.text):
+        return Meaning.THROTTLED
     if reply.code == 421:
         # RFC 5321 §3.8: the service is shutting the channel down.
         return Status.SERVER_TEMPORARY_UNAVAILABLE
