@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from verifalia_server.api.leadrocks.codes import ErrorCode
 from verifalia_server.api.leadrocks.csvfile import (
     MAX_FILE_BYTES,
     MAX_ROWS,
@@ -13,7 +14,6 @@ from verifalia_server.api.leadrocks.csvfile import (
     render_results,
 )
 from verifalia_server.api.leadrocks.results import LeadRocksVerdict
-from verifalia_server.api.leadrocks_codes import ErrorCode
 from verifalia_server.engine.statuses import Status
 
 VALID = LeadRocksVerdict.of(Status.SUCCESS, disposable=False, free=True, role=False)

@@ -20,9 +20,9 @@ from tests.leadrocks.conftest import (
     failed,
 )
 from tests.mailfarm.farm import MailFarm
-from verifalia_server.api.app import create_app
-from verifalia_server.api.keys import ENGINE_KEY
+from verifalia_server.api.shared.keys import ENGINE_KEY
 from verifalia_server.engine.config import EngineConfig
+from verifalia_server.node import create_app
 from verifalia_server.settings import ServiceSettings
 from verifalia_server.store import apps
 

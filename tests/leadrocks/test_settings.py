@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from verifalia_server.api.leadrocks.settings import LeadRocksSettings, Limits
 from verifalia_server.engine.config import ConfigError
+from verifalia_server.settings import LeadRocksSettings, Limits
 from verifalia_server.store.apps import AppLimits
 
 

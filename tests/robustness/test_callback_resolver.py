@@ -7,14 +7,10 @@ import socket
 import pytest
 
 from tests.mailfarm.farm import MailFarm
-from verifalia_server.api.callback_resolver import (
-    CallbackResolver,
-    CallbackResolverConfig,
-    callback_servers,
-    parse_servers,
-)
-from verifalia_server.api.callbacks import CallbackUrlError, check_callback_destination
+from verifalia_server.api.shared.callback_resolver import CallbackResolver, CallbackResolverConfig
+from verifalia_server.api.shared.callbacks import CallbackUrlError, check_callback_destination
 from verifalia_server.environment import ConfigError
+from verifalia_server.settings import callback_servers, parse_servers
 
 
 def _config(mail_farm: MailFarm, *, allow_private: bool) -> CallbackResolverConfig:

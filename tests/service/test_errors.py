@@ -10,10 +10,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tests.mailfarm.farm import MailFarm
-from verifalia_server.api.app import create_app
-from verifalia_server.api.errors import ApiError
-from verifalia_server.api.middleware import error_middleware
+from verifalia_server.api.shared.errors import ApiError
+from verifalia_server.api.shared.middleware import error_middleware
 from verifalia_server.engine.config import EngineConfig
+from verifalia_server.node import create_app
 from verifalia_server.settings import ServiceSettings
 from verifalia_server.store.database import create_pool
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.service.conftest import Node, NodeFactory
 from tests.support.database import TestAccount
-from verifalia_server.api.limiter import client_address
+from verifalia_server.api.shared.limiter import client_address
 
 pytestmark = pytest.mark.timeout(180)
 

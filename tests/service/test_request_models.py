@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from verifalia_server.api.errors import ApiError
-from verifalia_server.api.files import FileSettings, LineEnding
-from verifalia_server.api.models import (
+from verifalia_server.api.shared.errors import ApiError
+from verifalia_server.api.shared.files import FileSettings, LineEnding
+from verifalia_server.api.shared.models import (
     RequestBody,
     RequestLimits,
     TokenRequest,
@@ -22,8 +22,8 @@ from verifalia_server.api.models import (
     parse_body,
     submitted_entries,
 )
-from verifalia_server.api.submission import SubmittedEntry
 from verifalia_server.engine.verdict import Quality
+from verifalia_server.service.submission import SubmittedEntry
 
 ONE_ENTRY: dict[str, Any] = {"entries": [{"inputData": "a@example.com"}]}
 

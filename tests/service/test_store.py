@@ -13,10 +13,10 @@ import pytest
 
 from tests.support.database import TestAccount, create_test_account
 from tests.support.jobs import submit_job
-from verifalia_server.api.submission import Submission, SubmittedEntry, submit
-from verifalia_server.api.wire import estimated_remaining_seconds, timespan
+from verifalia_server.api.shared.wire import estimated_remaining_seconds, timespan
 from verifalia_server.engine.statuses import Status
 from verifalia_server.engine.verdict import Verdict
+from verifalia_server.service.submission import Submission, SubmittedEntry, submit
 from verifalia_server.settings import ServiceSettings
 from verifalia_server.store import credits, jobs
 from verifalia_server.store.database import create_pool

@@ -15,7 +15,7 @@ import pytest
 from tests.service.conftest import Node, NodeFactory, wait_for_completion
 from tests.support.database import TestAccount, create_test_account
 from tests.support.nodes import basic_auth
-from verifalia_server.api.v1 import RELAXED_JSON_MAX_BYTES
+from verifalia_server.api.v1.handlers import RELAXED_JSON_MAX_BYTES
 from verifalia_server.engine.statuses import Status
 from verifalia_server.engine.verdict import Verdict
 from verifalia_server.store.accounts import create_subaccount, set_subaccount_disabled
@@ -319,7 +319,7 @@ async def test_missing_permissions_get_403(node: Node, account: TestAccount, poo
 
 
 async def test_bearer_tokens_authenticate_with_the_shared_secret(node: Node, account: TestAccount) -> None:
-    from verifalia_server.api import tokens
+    from verifalia_server.api.shared import tokens
     from verifalia_server.store.secrets import get_or_create
 
     token = tokens.issue(account.sid, await get_or_create(node.pool, "jwt"))

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from tests.support.database import TestAccount
-from verifalia_server.api.submission import Submission, SubmittedEntry, submit
+from verifalia_server.service.submission import Submission, SubmittedEntry, submit
 from verifalia_server.settings import ServiceSettings
 
 

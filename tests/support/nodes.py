@@ -11,8 +11,8 @@ import asyncpg
 from aiohttp.test_utils import TestServer
 
 from tests.mailfarm.farm import MailFarm
-from verifalia_server.api.app import create_app
 from verifalia_server.engine.config import EngineConfig
+from verifalia_server.node import create_app
 from verifalia_server.settings import ServiceSettings
 
 ServeNode = Callable[[ServiceSettings], Awaitable[tuple[str, aiohttp.ClientSession]]]

@@ -11,8 +11,8 @@ import orjson
 import pytest
 
 from tests.v2.conftest import NodeFactory, RecordingExecutor, V2Node, problem
-from verifalia_server.api.errors import ApiError
-from verifalia_server.api.files import (
+from verifalia_server.api.shared.errors import ApiError
+from verifalia_server.api.shared.files import (
     EXCEL_XLS,
     EXCEL_XLSX,
     TEXT_CSV,
@@ -20,7 +20,7 @@ from verifalia_server.api.files import (
     TEXT_TSV,
     extract_addresses,
 )
-from verifalia_server.api.models import UploadSettings, parse_body
+from verifalia_server.api.shared.models import UploadSettings, parse_body
 
 
 def _xlsx(sheets: dict[str, list[list[Any]]]) -> bytes:

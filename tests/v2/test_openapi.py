@@ -8,9 +8,9 @@ import asyncpg
 from aiohttp import web
 
 from tests.v2.conftest import V2Node
-from verifalia_server.api.app import create_app
-from verifalia_server.api.openapi import document
+from verifalia_server.api.shared.openapi import document
 from verifalia_server.engine.config import EngineConfig
+from verifalia_server.node import create_app
 from verifalia_server.settings import ServiceSettings
 
 _METHODS = {"get", "post", "delete", "options", "put", "patch"}

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verifalia_server.api.errors import ApiError
-from verifalia_server.api.models import parse_timespan
+from verifalia_server.api.shared.errors import ApiError
+from verifalia_server.api.shared.models import parse_timespan
+from verifalia_server.api.shared.wire import timespan
 from verifalia_server.api.v2.query import (
     cut_page,
     date_range,
@@ -19,7 +20,6 @@ from verifalia_server.api.v2.query import (
     paging,
 )
 from verifalia_server.api.v2.waiting import wait_seconds
-from verifalia_server.api.wire import timespan
 
 JS = "verifalia-rest-client/js/5.0.0/node/linux/v20.0.0,target:node,format:cjs"
 GO = "verifalia-rest-client/go/go1.22.0/linux"

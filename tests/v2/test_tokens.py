@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from tests.v2.conftest import NodeFactory, V2Node, problem
-from verifalia_server.api import tokens
+from verifalia_server.api.shared import tokens
 from verifalia_server.store.accounts import set_subaccount_disabled
 
 

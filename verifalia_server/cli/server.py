@@ -18,11 +18,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from aiohttp import web
-
 from verifalia_server import log_format
-from verifalia_server.engine.config import EngineConfig
-from verifalia_server.settings import ServiceSettings
+from verifalia_server.settings import NodeSettings, ServiceSettings
 from verifalia_server.store.accounts import any_account, create_account
 from verifalia_server.store.database import connect, create_pool, database_url
 from verifalia_server.store.migrations import apply_migrations
@@ -90,17 +87,29 @@ def _tls_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
 
 def _serve(args: argparse.Namespace) -> int:
     configure_logging()
-    settings = ServiceSettings.from_env(os.environ)
-    settings = dataclasses.replace(
-        settings,
-        node_id=args.node_id or settings.node_id,
-        host=args.host or settings.host,
-        port=settings.port if args.port is None else args.port,
+    settings = NodeSettings.from_env(os.environ)
+    service = dataclasses.replace(
+        settings.service,
+        node_id=args.node_id or settings.service.node_id,
+        host=args.host or settings.service.host,
+        port=settings.service.port if args.port is None else args.port,
     )
     tls = _tls_context(args.tls_cert, args.tls_key)
-    engine_config = EngineConfig.from_env(os.environ)
-    with database_url(settings.database_url, settings.data_dir) as url:
-        return asyncio.run(_run_node(url, settings, engine_config, tls))
+    with database_url(service.database_url, service.data_dir) as url:
+        # Imported here: the other subcommands need neither the web application nor the engine.
+        from verifalia_server.node import ListenError, serve
+
+        service = dataclasses.replace(service, database_url=url)
+        try:
+            asyncio.run(serve(dataclasses.replace(settings, service=service), tls))
+        except ListenError as failure:
+            print(
+                listen_failure(failure.host, failure.port, failure.error, "another node"),
+                file=sys.stderr,
+                flush=True,
+            )
+            return 1
+    return 0
 
 
 def listen_failure(host: str, port: int, error: OSError, holder: str) -> str:
@@ -108,52 +117,6 @@ def listen_failure(host: str, port: int, error: OSError, holder: str) -> str:
     if error.errno == errno.EADDRINUSE:
         return f"error: {host}:{port} is already in use (is {holder} already running?)"
     return f"error: cannot listen on {host}:{port}: {error.strerror}"
-
-
-async def _run_node(
-    url: str, settings: ServiceSettings, engine_config: EngineConfig, tls: ssl.SSLContext | None
-) -> int:
-    """Serve until SIGINT or SIGTERM (status 0); status 1, with one line on stderr, when the port is taken."""
-    # Imported here: the other subcommands need neither the web application nor the engine.
-    from verifalia_server.api.access_log import ACCESS_LOGGER, AccessLogger
-    from verifalia_server.api.app import create_app
-
-    await apply_migrations(url, settings.migrations_dir)
-    pool = await create_pool(
-        url,
-        min_size=settings.pool_min_size,
-        max_size=settings.pool_max_size,
-        statement_timeout=settings.db_statement_timeout,
-        acquire_timeout=settings.db_acquire_timeout,
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    app = create_app(dataclasses.replace(settings, database_url=url), pool, engine_config)
-    runner = web.AppRunner(
-        app, access_log_class=AccessLogger, access_log=ACCESS_LOGGER if settings.access_log else None
-    )
-    try:
-        await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port, ssl_context=tls)
-        try:
-            await site.start()
-        except OSError as error:
-            print(
-                listen_failure(settings.host, settings.port, error, "another node"),
-                file=sys.stderr,
-                flush=True,
-            )
-            return 1
-        scheme = "https" if tls else "http"
-        _log.info("%s listening on %s://%s:%d", settings.node_id, scheme, settings.host, settings.port)
-        await stop.wait()
-        _log.info("%s stopping", settings.node_id)
-    finally:
-        await runner.cleanup()
-        await pool.close()
-    return 0
 
 
 def _migrate(_args: argparse.Namespace) -> int:

@@ -97,7 +97,7 @@ class Scheduler:
 
     async def _claim_batch(self) -> list[tuple[Claim, Quality]]:
         jobs = await runnable_jobs(self._pool)
-        qualities = {job.id: Quality.parse(job.quality) for job in jobs}
+        qualities = {job.id: job.quality for job in jobs}
         allotment = split_capacity(jobs, self._settings.batch_size, self._rng)
         batch: list[tuple[Claim, Quality]] = []
         for job_id, count in allotment.items():

@@ -7,7 +7,8 @@ Modules and their public API:
   `get_account`, `token_matches`, `add_credits`, `PERMISSIONS`.
 - `credits`: `get_balance`, `charge`, `daily_usage`, `InsufficientCredits`.
 - `jobs`: `create_job`, `get_job`, `list_jobs`, `delete_job`, `expire_jobs`, `Job`, `NewJob`, `NewEntry`.
-- `entries`: `list_entries`, `iter_entries`, `ENTRY_FIELDS`.
+- `entries`: `StoredEntry` (the one typed stored entry, `StoredEntry.from_row`), `list_entries`,
+  `iter_entries`, `iter_stored_entries`, `ENTRY_FIELDS`, `stored_evidence`, `evidence_of`.
 - `work`: the scheduler's claims and result writes (`running_jobs`, `claim`, `record_results`).
 - `secrets`: `get_or_create(pool, name)`.
 - `events`: `JobEvents` (LISTEN job_completed / job_submitted; `wait_completed`, `subscribe`).

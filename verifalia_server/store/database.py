@@ -8,11 +8,16 @@ import subprocess
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 import orjson
 from asyncpg import Pool as Pool
+
+# A connection with the service's type codecs, as `connect` and the pools hand it out.
+Connection: TypeAlias = "asyncpg.Connection[Any]"
+# A row a query returned, read by column name.
+Row: TypeAlias = asyncpg.Record
 
 _log = logging.getLogger(__name__)
 _PG_CTL_TIMEOUT = 30
@@ -188,6 +193,13 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.QueryCanceledError,
 )
 
+# Every failure of a database call: the connection's, the driver's and the server's.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
 # Text PostgreSQL cannot store: NUL in text or jsonb, and unpaired surrogates that have no UTF-8 form.
 UNSTORABLE_TEXT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.CharacterNotInRepertoireError,

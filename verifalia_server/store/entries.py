@@ -2,24 +2,32 @@
 
 API:
 - `list_entries(pool, job_id, after_index, limit, statuses_include, statuses_exclude, *, before_index)
-  -> list[Record]`: a page ordered by index (cursor = the last index seen; -1 or None from the start);
+  -> list[StoredEntry]`: a page ordered by index (cursor = the last index seen; -1 or None from the start);
   with `before_index` the page ends just before that index and comes nearest first (index descending).
 - `iter_entries(pool, job_id, chunk_size, fields) -> AsyncIterator[list[Record]]`: every entry in chunks,
   for streaming large snapshots with flat memory, holding no connection between chunks.
-Each record has the columns of `ENTRY_FIELDS` (`PARSED_ADDRESS_FIELDS` among them); `status` is None while
-the entry is pending and is spelled in the v2 code set otherwise.
+- `iter_stored_entries(pool, job_id, chunk_size, *, details=True) -> AsyncIterator[list[StoredEntry]]`:
+  the same chunks as typed entries (without suggestions and evidence when `details` is False).
+`StoredEntry` is the one typed shape of a stored entry, built from a row by `StoredEntry.from_row`; its
+`status` is None while the entry is pending. Records have the columns of `ENTRY_FIELDS`
+(`PARSED_ADDRESS_FIELDS` among them). Evidence is stored as JSON by `stored_evidence` and read back by
+`evidence_of`, with the keys of `EVIDENCE_KEYS`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 import asyncpg
 
+from verifalia_server.engine.statuses import Status
+from verifalia_server.engine.verdict import Evidence
 from verifalia_server.store.database import Pool
 
 # The columns of an entry's parsed address (`engine.syntax.ParsedAddress`).
@@ -31,21 +39,73 @@ PARSED_ADDRESS_FIELDS = (
     "has_international_domain_name",
     "has_international_mailbox_name",
 )
-ENTRY_FIELDS = (
-    "index",
-    "input_data",
-    "custom",
-    "status",
-    "duplicate_of",
-    *PARSED_ADDRESS_FIELDS,
-    "is_disposable",
-    "is_free",
-    "is_role",
-    "syntax_failure_index",
-    "suggestions",
-    "evidence",
-    "completed_on",
-)
+# The JSON keys of the stored evidence (`entries.evidence`), one per `Evidence` attribute.
+EVIDENCE_KEYS = {
+    "mx_host": "mxHost",
+    "command": "command",
+    "reply_code": "replyCode",
+    "enhanced_code": "enhancedCode",
+    "reply_text": "replyText",
+    "egress": "egress",
+}
+
+
+def stored_evidence(evidence: Evidence | None) -> dict[str, Any] | None:
+    """The JSON object stored for an entry's evidence (None when it has none)."""
+    if evidence is None:
+        return None
+    return {key: getattr(evidence, attribute) for attribute, key in EVIDENCE_KEYS.items()}
+
+
+def evidence_of(stored: Any) -> Evidence | None:
+    """The evidence an entry stored (a key missing from older rows reads as None)."""
+    if not isinstance(stored, Mapping):
+        return None
+    return Evidence(**{attribute: stored.get(key) for attribute, key in EVIDENCE_KEYS.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """One entry as stored: its input, and its verdict once verified (`status` None while pending).
+
+    Each attribute is the column of the same name (`ENTRY_FIELDS`); the parsed address is
+    `PARSED_ADDRESS_FIELDS`.
+    """
+
+    index: int
+    input_data: str
+    custom: str | None
+    status: Status | None
+    duplicate_of: int | None
+    email_address: str | None
+    local_part: str | None
+    domain_part: str | None
+    ascii_domain_part: str | None
+    has_international_domain_name: bool
+    has_international_mailbox_name: bool
+    is_disposable: bool
+    is_free: bool
+    is_role: bool
+    syntax_failure_index: int | None
+    suggestions: tuple[str, ...]
+    evidence: Evidence | None
+    completed_on: dt.datetime | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> StoredEntry:
+        """The entry of a row with the columns of `ENTRY_FIELDS` (or of `SUMMARY_FIELDS`)."""
+        values = {name: row.get(name) for name in ENTRY_FIELDS}
+        status = values["status"]
+        values["status"] = None if status is None else Status(status)
+        values["suggestions"] = tuple(values["suggestions"] or ())
+        values["evidence"] = evidence_of(values["evidence"])
+        return cls(**values)
+
+
+# The entries table's columns, one per `StoredEntry` attribute.
+ENTRY_FIELDS = tuple(field.name for field in fields(StoredEntry))
+# The columns every read needs; suggestions and evidence are only read where they are shown.
+SUMMARY_FIELDS = tuple(name for name in ENTRY_FIELDS if name not in ("suggestions", "evidence"))
 _SELECT = f"SELECT {', '.join(ENTRY_FIELDS)} FROM entries"
 # entries.index is a PostgreSQL integer, so every index is below 2**31.
 _PAST_LAST_INDEX = 2**31
@@ -60,7 +120,7 @@ async def list_entries(
     statuses_exclude: Sequence[str] | None = None,
     *,
     before_index: int | None = None,
-) -> list[asyncpg.Record]:
+) -> list[StoredEntry]:
     """Return a page of the job's entries ordered by index, descending when `before_index` bounds it."""
     rows: list[asyncpg.Record] = await pool.fetch(
         f"{_SELECT} WHERE job_id = $1 AND index > $2 AND index < $6::bigint"
@@ -73,7 +133,7 @@ async def list_entries(
         limit,
         _PAST_LAST_INDEX if before_index is None else before_index,
     )
-    return rows
+    return [StoredEntry.from_row(row) for row in rows]
 
 
 async def iter_entries(
@@ -112,3 +172,14 @@ async def iter_entries(
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 await pending
+
+
+async def iter_stored_entries(
+    pool: Pool[Any], job_id: uuid.UUID, chunk_size: int = 5000, *, details: bool = True
+) -> AsyncIterator[list[StoredEntry]]:
+    """Yield every entry of the job as `StoredEntry`s, as `iter_entries` chunks them.
+
+    Without `details`, suggestions and evidence are not read (they come back empty).
+    """
+    async for rows in iter_entries(pool, job_id, chunk_size, ENTRY_FIELDS if details else SUMMARY_FIELDS):
+        yield [StoredEntry.from_row(row) for row in rows]

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 import asyncpg
 
 from verifalia_server.engine.syntax import ParsedAddress
+from verifalia_server.engine.verdict import Quality
 from verifalia_server.store.credits import charge
 from verifalia_server.store.database import Pool
 from verifalia_server.store.entries import PARSED_ADDRESS_FIELDS
@@ -103,7 +104,7 @@ class Job:
     account_id: int
     owner: str
     name: str | None
-    quality: str
+    quality: Quality
     deduplication: str
     priority: int | None
     retention: dt.timedelta
@@ -155,6 +156,7 @@ _ENTRY_COLUMNS = (
 def _job(row: asyncpg.Record) -> Job:
     values = dict(row)
     values["status"] = JobStatus(values["status"])
+    values["quality"] = Quality(values["quality"])
     values["client_ip"] = str(values["client_ip"])
     return Job(**values)
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import asyncpg
 
+from verifalia_server.engine.statuses import Status
 from verifalia_server.store.database import Pool, connect
 
 LIST_ID_MIN = 1_000_000_000_000_000
@@ -86,7 +87,7 @@ class EntryResult:
     """The result columns of one entry (`status` None while pending)."""
 
     index: int
-    status: str | None
+    status: Status | None
     duplicate_of: int | None
     is_disposable: bool
     is_free: bool
@@ -183,4 +184,14 @@ async def list_results(pool: Pool[Any], job_id: uuid.UUID) -> list[EntryResult]:
         " WHERE job_id = $1 ORDER BY index",
         job_id,
     )
-    return [EntryResult(**dict(row)) for row in rows]
+    return [
+        EntryResult(
+            index=row["index"],
+            status=None if row["status"] is None else Status(row["status"]),
+            duplicate_of=row["duplicate_of"],
+            is_disposable=row["is_disposable"],
+            is_free=row["is_free"],
+            is_role=row["is_role"],
+        )
+        for row in rows
+    ]

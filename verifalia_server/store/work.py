@@ -11,23 +11,25 @@ API:
   by `owner` (so each entry gets exactly one result), releases the leases, advances job counters,
   completes finished jobs and NOTIFYs `job_completed`; returns the ids of the jobs it completed.
 
-The store takes the engine's `Verdict` data type as is (the engine knows nothing of the store), so the
-entries table's columns are named once here and nowhere copied field by field.
+The store takes the engine's `Verdict` data type as is (the engine knows nothing of the store): the verdict
+columns are listed once (`_VERDICT_COLUMNS`), and the statement that writes them is built from that list.
 """
 
 from __future__ import annotations
 
 import logging
+import operator
 import uuid
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from verifalia_server.engine.verdict import Verdict
+from verifalia_server.engine.verdict import Quality, Verdict
 from verifalia_server.store.database import Pool
+from verifalia_server.store.entries import PARSED_ADDRESS_FIELDS, stored_evidence
 from verifalia_server.store.jobs import COMPLETED_CHANNEL
 from verifalia_server.store.lifecycle import log_completed
 from verifalia_server.store.tallies import TALLIES
@@ -47,7 +49,7 @@ class RunnableJob:
     id: uuid.UUID
     account_id: int
     priority: int | None
-    quality: str
+    quality: Quality
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,9 @@ async def runnable_jobs(pool: Pool[Any]) -> list[RunnableJob]:
         "SELECT j.id, j.account_id, j.priority, j.quality FROM jobs j WHERE j.status = 'InProgress'"
         f" AND EXISTS (SELECT 1 FROM entries e WHERE e.job_id = j.id AND {_CLAIMABLE})"
     )
-    return [RunnableJob(row["id"], row["account_id"], row["priority"], row["quality"]) for row in rows]
+    return [
+        RunnableJob(row["id"], row["account_id"], row["priority"], Quality(row["quality"])) for row in rows
+    ]
 
 
 async def claim(
@@ -141,22 +145,39 @@ async def extend_leases(
     return extended
 
 
-_WRITE_RESULTS = """
-UPDATE entries AS e SET
-    status = r.status, email_address = r.email_address, local_part = r.local_part,
-    domain_part = r.domain_part, ascii_domain_part = r.ascii_domain_part,
-    has_international_domain_name = r.idn, has_international_mailbox_name = r.imn,
-    is_disposable = r.disposable, is_free = r.free, is_role = r.role,
-    syntax_failure_index = r.syntax_index,
-    suggestions = ARRAY(SELECT jsonb_array_elements_text(r.suggestions::jsonb)),
-    evidence = r.evidence::jsonb, completed_on = now(),
-    lease_owner = NULL, lease_until = NULL, retry_at = NULL
-FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[], $10::bool[],
-            $11::bool[], $12::bool[], $13::bool[], $14::int[], $15::text[], $16::text[])
-     AS r(index, status, email_address, local_part, domain_part, ascii_domain_part, idn, imn,
-          disposable, free, role, syntax_index, suggestions, evidence)
-WHERE e.job_id = $1 AND e.index = r.index AND e.lease_owner = $2 AND e.status IS NULL
-"""
+def _plain(name: str) -> Callable[[Verdict], Any]:
+    return operator.attrgetter(name)
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+# The verdict columns of an entry, each named after the `Verdict` attribute it stores: the column, the SQL
+# type of the array it travels in, and its value. Suggestions and evidence travel as JSON text.
+_VERDICT_COLUMNS: tuple[tuple[str, str, Callable[[Verdict], Any]], ...] = (
+    ("status", "text", lambda verdict: verdict.status.value),
+    *((name, "text", _plain(name)) for name in PARSED_ADDRESS_FIELDS[:4]),
+    *((name, "bool", _plain(name)) for name in PARSED_ADDRESS_FIELDS[4:]),
+    *((name, "bool", _plain(name)) for name in ("is_disposable", "is_free", "is_role")),
+    ("syntax_failure_index", "int", _plain("syntax_failure_index")),
+    ("suggestions", "text", lambda verdict: _json_text(list(verdict.suggestions))),
+    ("evidence", "text", lambda verdict: _json_text(stored_evidence(verdict.evidence))),
+)
+_COLUMN_VALUES = {
+    "suggestions": "ARRAY(SELECT jsonb_array_elements_text(r.suggestions::jsonb))",
+    "evidence": "r.evidence::jsonb",
+}
+_WRITE_RESULTS = (
+    "UPDATE entries AS e SET "
+    + ", ".join(f"{name} = {_COLUMN_VALUES.get(name, f'r.{name}')}" for name, _, _ in _VERDICT_COLUMNS)
+    + ", completed_on = now(), lease_owner = NULL, lease_until = NULL, retry_at = NULL"
+    + " FROM unnest($3::int[], "
+    + ", ".join(f"${number}::{kind}[]" for number, (_, kind, _) in enumerate(_VERDICT_COLUMNS, start=4))
+    + ") AS r(index, "
+    + ", ".join(name for name, _, _ in _VERDICT_COLUMNS)
+    + ") WHERE e.job_id = $1 AND e.index = r.index AND e.lease_owner = $2 AND e.status IS NULL"
+)
 
 _WRITE_RETRIES = """
 UPDATE entries AS e SET attempt = e.attempt + r.spent, retry_at = now() + make_interval(secs => r.delay),
@@ -179,24 +200,7 @@ RETURNING status
 
 
 def _row(result: EntryResult) -> tuple[Any, ...]:
-    verdict = result.verdict
-    evidence = None if verdict.evidence is None else orjson.dumps(verdict.evidence.as_dict()).decode()
-    return (
-        result.index,
-        verdict.status.value,
-        verdict.email_address,
-        verdict.local_part,
-        verdict.domain_part,
-        verdict.ascii_domain_part,
-        verdict.has_international_domain_name,
-        verdict.has_international_mailbox_name,
-        verdict.is_disposable,
-        verdict.is_free,
-        verdict.is_role,
-        verdict.syntax_failure_index,
-        orjson.dumps(list(verdict.suggestions)).decode(),
-        evidence,
-    )
+    return (result.index, *(value(result.verdict) for _, _, value in _VERDICT_COLUMNS))
 
 
 def _columns(results: Sequence[EntryResult]) -> list[list[Any]]:

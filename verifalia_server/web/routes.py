@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from verifalia_server.api.errors import error_for_status
+from verifalia_server.api.shared.errors import error_for_status
 from verifalia_server.web.assets import missing_vendor_files, static_file, vendor_file
 
 _log = logging.getLogger(__name__)

@@ -7,14 +7,12 @@ from typing import Any
 
 from aiohttp import web
 
-from verifalia_server.api.keys import POOL_KEY
 from verifalia_server.api.leadrocks.auth import authenticate
 from verifalia_server.api.leadrocks.limits import admit_request
-from verifalia_server.api.leadrocks.settings import LeadRocksSettings, Limits
+from verifalia_server.api.shared.keys import LEADROCKS_SETTINGS_KEY, POOL_KEY
+from verifalia_server.settings import LeadRocksSettings, Limits
 from verifalia_server.store.apps import App
 from verifalia_server.store.database import Pool
-
-LEADROCKS_SETTINGS_KEY = web.AppKey("leadrocks_settings", LeadRocksSettings)
 
 
 @dataclass(frozen=True, slots=True)

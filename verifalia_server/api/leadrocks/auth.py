@@ -6,8 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
+from verifalia_server.api.leadrocks.codes import ErrorCode
 from verifalia_server.api.leadrocks.errors import LeadRocksError
-from verifalia_server.api.leadrocks_codes import ErrorCode
 from verifalia_server.store.apps import App, find_app_by_token
 from verifalia_server.store.database import Pool
 

@@ -16,13 +16,13 @@ from typing import Any
 from aiohttp import web
 
 from verifalia_server.api.leadrocks.access import admit
+from verifalia_server.api.leadrocks.codes import ErrorCode
 from verifalia_server.api.leadrocks.csvfile import CsvRejected, CsvTable, parse_csv, render_results
 from verifalia_server.api.leadrocks.errors import LeadRocksError
 from verifalia_server.api.leadrocks.responses import leadrocks_handler, success
 from verifalia_server.api.leadrocks.results import LeadRocksVerdict
 from verifalia_server.api.leadrocks.submit import submit_list
 from verifalia_server.api.leadrocks.upload import read_list_upload
-from verifalia_server.api.leadrocks_codes import ErrorCode
 from verifalia_server.engine.statuses import Status
 from verifalia_server.store.database import Pool
 from verifalia_server.store.lists import (
@@ -80,9 +80,9 @@ async def _row_verdicts(pool: Pool[Any], bulk_list: BulkList, table: CsvTable) -
     results = await list_results(pool, bulk_list.job_id)
 
     def verdict_of(result: EntryResult) -> LeadRocksVerdict:
-        if result.status == Status.DUPLICATE and result.duplicate_of is not None:
+        if result.status is Status.DUPLICATE and result.duplicate_of is not None:
             result = results[result.duplicate_of]
-        status = Status(result.status) if result.status is not None else Status.UNHANDLED_EXCEPTION
+        status = result.status if result.status is not None else Status.UNHANDLED_EXCEPTION
         return LeadRocksVerdict.of(
             status, disposable=result.is_disposable, free=result.is_free, role=result.is_role
         )

@@ -14,8 +14,8 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from verifalia_server.api.leadrocks.codes import ErrorCode
 from verifalia_server.api.leadrocks.results import RESULT_COLUMNS, LeadRocksVerdict
-from verifalia_server.api.leadrocks_codes import ErrorCode
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 10_000

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from verifalia_server.api.leadrocks.codes import ErrorCode
 from verifalia_server.api.leadrocks.errors import LeadRocksError
-from verifalia_server.api.leadrocks.settings import Limits
-from verifalia_server.api.leadrocks_codes import ErrorCode
+from verifalia_server.settings import Limits
 from verifalia_server.store.apps import App, RequestKind, count_request
 from verifalia_server.store.database import Pool
 

@@ -11,9 +11,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from verifalia_server.api.errors import ApiError
+from verifalia_server.api.leadrocks.codes import ErrorCode
 from verifalia_server.api.leadrocks.errors import LeadRocksError
-from verifalia_server.api.leadrocks_codes import ErrorCode
+from verifalia_server.api.shared.errors import ApiError
+from verifalia_server.service.errors import DomainError
 
 _log = logging.getLogger(__name__)
 
@@ -35,13 +36,14 @@ def json_number(value: Decimal) -> int | float:
 
 
 def leadrocks_handler(handler: Handler) -> Handler:
-    """Let API errors through and answer anything unexpected with error 102 (logged, no details leaked)."""
+    """Let API errors and business failures through (the surface's error middleware answers them) and
+    answer anything unexpected with error 102 (logged, no details leaked)."""
 
     @functools.wraps(handler)
     async def guarded(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
-        except (ApiError, web.HTTPException, ConnectionResetError):
+        except (ApiError, DomainError, web.HTTPException, ConnectionResetError):
             raise
         except Exception:
             _log.exception("LeadRocks request %s %s failed", request.method, request.path)

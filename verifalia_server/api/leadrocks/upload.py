@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from aiohttp import BodyPartReader, web
 
-from verifalia_server.api.files import MULTIPART_ERRORS
+from verifalia_server.api.leadrocks.codes import ErrorCode
 from verifalia_server.api.leadrocks.csvfile import MAX_FILE_BYTES, is_csv_filename
 from verifalia_server.api.leadrocks.errors import LeadRocksError
-from verifalia_server.api.leadrocks_codes import ErrorCode
+from verifalia_server.api.shared.files import MULTIPART_ERRORS
 
 _CHUNK_BYTES = 64 * 1024
 _MAX_COLUMN_NAME_BYTES = 1024

@@ -10,14 +10,13 @@ from __future__ import annotations
 import orjson
 from aiohttp import web
 
-from verifalia_server.api import tokens
-from verifalia_server.api.auth import jwt_secret, unauthorized
-from verifalia_server.api.errors import bad_request
-from verifalia_server.api.keys import POOL_KEY
-from verifalia_server.api.models import TokenRequest, parse_body
-from verifalia_server.api.text import is_storable
+from verifalia_server.api.shared import tokens
+from verifalia_server.api.shared.auth import jwt_secret, unauthorized
+from verifalia_server.api.shared.errors import bad_request
+from verifalia_server.api.shared.keys import POOL_KEY, V2_SETTINGS_KEY
+from verifalia_server.api.shared.models import TokenRequest, parse_body
 from verifalia_server.api.v2.jobs import json_response
-from verifalia_server.api.v2.settings import V2_SETTINGS_KEY
+from verifalia_server.service.text import is_storable
 from verifalia_server.store.accounts import get_subaccount, token_matches
 
 

@@ -12,13 +12,12 @@ from typing import Any
 
 from aiohttp import web
 
-from verifalia_server.api.auth import require
-from verifalia_server.api.errors import bad_request
-from verifalia_server.api.keys import POOL_KEY
+from verifalia_server.api.shared.auth import require
+from verifalia_server.api.shared.errors import bad_request
+from verifalia_server.api.shared.keys import POOL_KEY, V2_SETTINGS_KEY
 from verifalia_server.api.v2 import serializers
 from verifalia_server.api.v2.jobs import json_response
 from verifalia_server.api.v2.query import cursor_limit, cut_page, date_range, paging
-from verifalia_server.api.v2.settings import V2_SETTINGS_KEY
 from verifalia_server.store.credits import daily_usage, get_balance
 
 _NOT_A_CURSOR = "The cursor is not a daily usage cursor."

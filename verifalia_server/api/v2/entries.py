@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from verifalia_server.api.auth import require
-from verifalia_server.api.errors import ApiError
-from verifalia_server.api.files import EXCEL_XLS, EXCEL_XLSX, TEXT_CSV
-from verifalia_server.api.keys import POOL_KEY
+from verifalia_server.api.shared.auth import require
+from verifalia_server.api.shared.errors import ApiError
+from verifalia_server.api.shared.files import EXCEL_XLS, EXCEL_XLSX, TEXT_CSV
+from verifalia_server.api.shared.keys import POOL_KEY, V2_SETTINGS_KEY
 from verifalia_server.api.v2.evidence import wants_evidence
 from verifalia_server.api.v2.export import ExportSelection, export_csv, export_xlsx
 from verifalia_server.api.v2.jobs import json_response, load_job
 from verifalia_server.api.v2.pages import entries_page
 from verifalia_server.api.v2.query import entry_status_filters, optional_int, paging
-from verifalia_server.api.v2.settings import V2_SETTINGS_KEY
 
 _JSON_TYPES = frozenset({"application/json", "application/problem+json"})
 

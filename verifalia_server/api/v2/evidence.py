@@ -3,7 +3,7 @@
 Without the parameter nothing changes, so the official SDKs see exactly the responses they expect. With
 it, every entry gets an `evidence` object (null when the verdict needed no network exchange, as for
 syntax failures): `mxHost`, `command`, `replyCode`, `enhancedCode`, `replyText` and `egress` (null when
-not recorded), plus any further key the engine stored; exports get the same fields as columns.
+not recorded); exports get the same fields as columns. This module owns the evidence's wire form.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from verifalia_server.api.errors import bad_request
+from verifalia_server.api.shared.entry import EVIDENCE_KEYS, evidence_body
+from verifalia_server.api.shared.errors import bad_request
+from verifalia_server.engine.verdict import Evidence
 
 INCLUDABLE = ("evidence",)
-_KEYS = ("mxHost", "command", "replyCode", "enhancedCode", "replyText", "egress")
 EVIDENCE_COLUMNS = (
     "Evidence MX host",
     "Evidence command",
@@ -36,14 +37,7 @@ def wants_evidence(query: Mapping[str, str]) -> bool:
     return "evidence" in values
 
 
-def evidence_body(stored: Any) -> dict[str, Any] | None:
-    """The `evidence` object of an entry from its stored evidence (None when it has none)."""
-    if not isinstance(stored, Mapping):
-        return None
-    return {**dict.fromkeys(_KEYS), **stored}
-
-
-def evidence_cells(stored: Any) -> list[Any]:
+def evidence_cells(evidence: Evidence | None) -> list[Any]:
     """The export cells of an entry's evidence, in `EVIDENCE_COLUMNS` order (empty when absent)."""
-    body = evidence_body(stored) or {}
-    return ["" if body.get(key) is None else body[key] for key in _KEYS]
+    body = evidence_body(evidence) or {}
+    return ["" if body.get(key) is None else body[key] for key in EVIDENCE_KEYS]

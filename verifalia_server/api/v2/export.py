@@ -7,66 +7,55 @@ import csv
 import io
 import tempfile
 import uuid
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import openpyxl
 from aiohttp import web
 
-from verifalia_server.api.files import EXCEL_XLSX, TEXT_CSV
+from verifalia_server.api.shared.entry import entry
+from verifalia_server.api.shared.files import EXCEL_XLSX, TEXT_CSV
 from verifalia_server.api.v2.evidence import EVIDENCE_COLUMNS, evidence_cells
-from verifalia_server.api.wire import iso_datetime
-from verifalia_server.engine.statuses import Status, classify
-from verifalia_server.store.database import Pool
-from verifalia_server.store.entries import iter_entries
+from verifalia_server.store.database import Pool, Row
+from verifalia_server.store.entries import StoredEntry, iter_entries, iter_stored_entries
 
-COLUMNS = (
-    "Index",
-    "Input data",
-    "Classification",
-    "Status",
-    "Email address",
-    "Local part",
-    "Domain part",
-    "ASCII domain part",
-    "International mailbox",
-    "International domain",
-    "Disposable",
-    "Free",
-    "Role account",
-    "Syntax failure index",
-    "Duplicate of",
-    "Suggestions",
-    "Custom",
-    "Completed on",
+# Each export column and the v2 entry field it shows (`api.shared.entry.entry`).
+_COLUMN_FIELDS = (
+    ("Index", "index"),
+    ("Input data", "inputData"),
+    ("Classification", "classification"),
+    ("Status", "status"),
+    ("Email address", "emailAddress"),
+    ("Local part", "emailAddressLocalPart"),
+    ("Domain part", "emailAddressDomainPart"),
+    ("ASCII domain part", "asciiEmailAddressDomainPart"),
+    ("International mailbox", "hasInternationalMailboxName"),
+    ("International domain", "hasInternationalDomainName"),
+    ("Disposable", "isDisposableEmailAddress"),
+    ("Free", "isFreeEmailAddress"),
+    ("Role account", "isRoleAccount"),
+    ("Syntax failure index", "syntaxFailureIndex"),
+    ("Duplicate of", "duplicateOf"),
+    ("Suggestions", "suggestions"),
+    ("Custom", "custom"),
+    ("Completed on", "completedOn"),
 )
+COLUMNS = tuple(column for column, _ in _COLUMN_FIELDS)
 _CHUNK = 5000
 
 
-def export_row(record: Mapping[str, Any]) -> list[Any]:
+def _cell(value: Any) -> Any:
+    """A field as a cell: absent or null is empty, a list is its items separated by spaces."""
+    if value is None:
+        return ""
+    return " ".join(value) if isinstance(value, list) else value
+
+
+def export_row(stored: StoredEntry) -> list[Any]:
     """The export cells of one completed entry, in `COLUMNS` order."""
-    status = Status(record["status"])
-    return [
-        record["index"],
-        record["input_data"],
-        classify(status).value,
-        status.value,
-        record["email_address"] or "",
-        record["local_part"] or "",
-        record["domain_part"] or "",
-        record["ascii_domain_part"] or "",
-        record["has_international_mailbox_name"],
-        record["has_international_domain_name"],
-        record["is_disposable"],
-        record["is_free"],
-        record["is_role"],
-        "" if record["syntax_failure_index"] is None else record["syntax_failure_index"],
-        "" if record["duplicate_of"] is None else record["duplicate_of"],
-        " ".join(record["suggestions"] or ()),
-        record["custom"] or "",
-        iso_datetime(record["completed_on"]),
-    ]
+    body = entry(stored)
+    return [_cell(body.get(name)) for _, name in _COLUMN_FIELDS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,19 +72,19 @@ class ExportSelection:
         """The header row."""
         return (*COLUMNS, *EVIDENCE_COLUMNS) if self.with_evidence else COLUMNS
 
-    def row(self, record: Mapping[str, Any]) -> list[Any]:
+    def row(self, stored: StoredEntry) -> list[Any]:
         """The cells of one entry, in `columns` order."""
-        cells = export_row(record)
-        return [*cells, *evidence_cells(record["evidence"])] if self.with_evidence else cells
+        cells = export_row(stored)
+        return [*cells, *evidence_cells(stored.evidence)] if self.with_evidence else cells
 
-    def pick(self, rows: Iterable[Mapping[str, Any]], taken: int) -> list[Mapping[str, Any]]:
-        """The rows to export from one chunk, `taken` rows having been exported before it."""
+    def pick(self, entries: Iterable[StoredEntry], taken: int) -> list[StoredEntry]:
+        """The entries to export from one chunk, `taken` entries having been exported before it."""
         picked = [
-            row
-            for row in rows
-            if row["status"] is not None
-            and (self.include is None or row["status"] in self.include)
-            and (self.exclude is None or row["status"] not in self.exclude)
+            stored
+            for stored in entries
+            if stored.status is not None
+            and (self.include is None or stored.status.value in self.include)
+            and (self.exclude is None or stored.status.value not in self.exclude)
         ]
         return picked if self.limit is None else picked[: max(self.limit - taken, 0)]
 
@@ -116,7 +105,7 @@ async def export_csv(
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(selection.columns)
     taken = 0
-    async for rows in iter_entries(pool, job_id, _CHUNK):
+    async for rows in iter_stored_entries(pool, job_id, _CHUNK):
         picked = selection.pick(rows, taken)
         taken += len(picked)
         writer.writerows(selection.row(row) for row in picked)
@@ -135,9 +124,7 @@ async def export_xlsx(pool: Pool[Any], job_id: uuid.UUID, selection: ExportSelec
     # Building the rows is CPU work: each chunk is appended in a worker thread, one chunk at a time.
     taken = 0
     async for rows in iter_entries(pool, job_id, _CHUNK):
-        picked = selection.pick(rows, taken)
-        taken += len(picked)
-        await asyncio.to_thread(_append, sheet, selection, picked)
+        taken += await asyncio.to_thread(_append, sheet, selection, rows, taken)
     content = await asyncio.to_thread(_save, workbook)
     return web.Response(
         body=content,
@@ -148,9 +135,12 @@ async def export_xlsx(pool: Pool[Any], job_id: uuid.UUID, selection: ExportSelec
     )
 
 
-def _append(sheet: Any, selection: ExportSelection, rows: Iterable[Mapping[str, Any]]) -> None:
-    for row in rows:
-        sheet.append(selection.row(row))
+def _append(sheet: Any, selection: ExportSelection, rows: Iterable[Row], taken: int) -> int:
+    """Append the selected entries of one chunk of rows; return how many."""
+    picked = selection.pick(map(StoredEntry.from_row, rows), taken)
+    for stored in picked:
+        sheet.append(selection.row(stored))
+    return len(picked)
 
 
 def _save(workbook: Any) -> bytes:

@@ -13,20 +13,21 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from verifalia_server.api.auth import Principal, require
-from verifalia_server.api.callback_resolver import CALLBACK_RESOLVER_KEY
-from verifalia_server.api.errors import ApiError
-from verifalia_server.api.keys import EVENTS_KEY, POOL_KEY, SETTINGS_KEY
-from verifalia_server.api.middleware import CLIENT_IP_KEY
-from verifalia_server.api.submission import submit as store_submission
+from verifalia_server.api.shared.auth import Principal, require
+from verifalia_server.api.shared.callback_resolver import CALLBACK_RESOLVER_KEY
+from verifalia_server.api.shared.errors import ApiError
+from verifalia_server.api.shared.keys import EVENTS_KEY, POOL_KEY, SETTINGS_KEY, V2_SETTINGS_KEY
+from verifalia_server.api.shared.middleware import CLIENT_IP_KEY
 from verifalia_server.api.v2 import serializers
 from verifalia_server.api.v2.evidence import wants_evidence
 from verifalia_server.api.v2.pages import entries_page
 from verifalia_server.api.v2.query import Paging
 from verifalia_server.api.v2.requests import read_submission
-from verifalia_server.api.v2.settings import V2_SETTINGS_KEY
 from verifalia_server.api.v2.waiting import wait_seconds
-from verifalia_server.store.jobs import DeleteOutcome, Job, delete_job, get_job
+from verifalia_server.service import jobs
+from verifalia_server.service.errors import Gone
+from verifalia_server.service.submission import submit as submit_job
+from verifalia_server.store.jobs import Job, get_job
 
 _FIRST_PAGE = Paging(cursor=None, backward=False, limit=None)
 
@@ -53,7 +54,7 @@ async def submit(request: web.Request) -> web.Response:
         max_body_bytes=settings.max_body_bytes,
         callbacks=request.app[CALLBACK_RESOLVER_KEY],
     )
-    job = await store_submission(
+    job = await submit_job(
         request.app[POOL_KEY],
         settings,
         account_id=principal.account_id,
@@ -85,11 +86,7 @@ async def delete(request: web.Request) -> web.Response:
     """Delete a job (stopping it if still in progress): 200, or 410 when already gone."""
     principal = await require(request, "delete")
     job_id = parse_job_id(request)
-    outcome = await delete_job(request.app[POOL_KEY], principal.account_id, job_id, allow_in_progress=True)
-    if outcome is DeleteOutcome.NOT_FOUND:
-        raise _not_found(job_id)
-    if outcome is DeleteOutcome.GONE:
-        raise _gone(job_id)
+    await jobs.delete_job(request.app[POOL_KEY], principal.account_id, job_id, allow_in_progress=True)
     return json_response({})
 
 
@@ -104,13 +101,7 @@ def parse_job_id(request: web.Request) -> uuid.UUID:
 
 async def load_job(request: web.Request, principal: Principal) -> Job:
     """The caller's job named by the path; 404 when unknown (or another account's), 410 when gone."""
-    job_id = parse_job_id(request)
-    job = await get_job(request.app[POOL_KEY], principal.account_id, job_id)
-    if job is None:
-        raise _not_found(job_id)
-    if job.is_gone:
-        raise _gone(job_id)
-    return job
+    return await jobs.read_job(request.app[POOL_KEY], principal.account_id, parse_job_id(request))
 
 
 async def _job_response(
@@ -127,7 +118,7 @@ async def _job_response(
         await request.app[EVENTS_KEY].wait_completed(job.id, wait)
         reloaded = await get_job(pool, principal.account_id, job.id)
         if reloaded is None or reloaded.is_gone:
-            raise _gone(job.id)
+            raise Gone(f"The email validation job {job.id} has been deleted or has expired.")
         job = reloaded
     body = serializers.overview(job)
     if not job.is_completed:
@@ -145,11 +136,3 @@ async def _job_response(
         with_evidence=with_evidence,
     )
     return json_response({"overview": body, "entries": page})
-
-
-def _not_found(job_id: uuid.UUID) -> ApiError:
-    return ApiError(404, "Not Found", f"No email validation job has the id {job_id}.")
-
-
-def _gone(job_id: uuid.UUID) -> ApiError:
-    return ApiError(410, "Gone", f"The email validation job {job_id} has been deleted or has expired.")

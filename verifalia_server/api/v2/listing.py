@@ -15,10 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
-from verifalia_server.api.auth import require
-from verifalia_server.api.errors import bad_request
-from verifalia_server.api.keys import POOL_KEY
-from verifalia_server.api.text import require_storable
+from verifalia_server.api.shared.auth import require
+from verifalia_server.api.shared.errors import bad_request
+from verifalia_server.api.shared.keys import POOL_KEY, V2_SETTINGS_KEY
 from verifalia_server.api.v2 import serializers
 from verifalia_server.api.v2.jobs import json_response
 from verifalia_server.api.v2.query import (
@@ -29,7 +28,7 @@ from verifalia_server.api.v2.query import (
     name_list,
     paging,
 )
-from verifalia_server.api.v2.settings import V2_SETTINGS_KEY
+from verifalia_server.service.text import require_storable
 from verifalia_server.store.jobs import Job, JobStatus, list_jobs
 
 _JOB_STATUSES = frozenset(status.value for status in JobStatus)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from verifalia_server.api.errors import bad_request
-from verifalia_server.api.v2 import serializers
+from verifalia_server.api.shared.entry import entry
+from verifalia_server.api.shared.errors import bad_request
 from verifalia_server.api.v2.query import Paging, cursor_limit, cursor_names, cut_page
 from verifalia_server.engine.statuses import Status
 from verifalia_server.store.database import Pool
@@ -48,10 +48,8 @@ async def entries_page(
     elif cursor is not None:
         after = _index(cursor, "l")
     rows = await list_entries(pool, job_id, after, limit + 1, effective_include, exclude, before_index=before)
-    rows, meta = cut_page(
-        rows, limit, paging.backward, {"i": include, "x": exclude}, lambda row: row["index"]
-    )
-    return {"meta": meta, "data": [serializers.entry(row, with_evidence=with_evidence) for row in rows]}
+    rows, meta = cut_page(rows, limit, paging.backward, {"i": include, "x": exclude}, lambda row: row.index)
+    return {"meta": meta, "data": [entry(row, with_evidence=with_evidence) for row in rows]}
 
 
 def _index(cursor: dict[str, Any], key: str) -> int:

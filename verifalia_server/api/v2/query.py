@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from verifalia_server.api.errors import bad_request
+from verifalia_server.api.shared.errors import bad_request
 from verifalia_server.engine.statuses import Status
 
 Row = TypeVar("Row")

@@ -7,18 +7,18 @@ import asyncio
 import orjson
 from aiohttp import web
 
-from verifalia_server.api.callback_resolver import CallbackResolverConfig
-from verifalia_server.api.callbacks import CallbackUrlError, check_callback_destination
-from verifalia_server.api.errors import bad_request
-from verifalia_server.api.files import extract_addresses, read_upload
-from verifalia_server.api.models import (
+from verifalia_server.api.shared.callback_resolver import CallbackResolverConfig
+from verifalia_server.api.shared.callbacks import CallbackUrlError, check_callback_destination
+from verifalia_server.api.shared.errors import bad_request
+from verifalia_server.api.shared.files import extract_addresses, read_upload
+from verifalia_server.api.shared.models import (
     RequestLimits,
     UploadSettings,
     V2SubmissionRequest,
     parse_body,
     submitted_entries,
 )
-from verifalia_server.api.submission import Submission, SubmittedEntry
+from verifalia_server.service.submission import Submission, SubmittedEntry
 
 
 async def read_submission(

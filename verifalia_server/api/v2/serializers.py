@@ -1,14 +1,11 @@
-"""JSON shapes of the v2 API: the job overview, entries, credits, and their date formats."""
+"""JSON shapes of the v2 API: job overview, credits, their date formats (entries: `api.shared.entry`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from verifalia_server.api.v2.evidence import evidence_body
-from verifalia_server.api.wire import estimated_remaining_seconds, iso_datetime, timespan
-from verifalia_server.engine.statuses import Status, classify
+from verifalia_server.api.shared.wire import estimated_remaining_seconds, iso_datetime, timespan
 from verifalia_server.store.credits import Balance, DailyUsage
 from verifalia_server.store.jobs import Job
 
@@ -44,38 +41,6 @@ def progress(job: Job) -> dict[str, Any]:
     remaining = estimated_remaining_seconds(total, done, job.submitted_on, job.now)
     if remaining is not None:
         body["estimatedTimeRemaining"] = timespan(remaining)
-    return body
-
-
-def entry(record: Mapping[str, Any], *, with_evidence: bool = False) -> dict[str, Any]:
-    """One entry with its verdict (record columns as in `store.entries.ENTRY_FIELDS`), and its evidence
-    when asked for (`include=evidence`)."""
-    status = Status(record["status"])
-    body: dict[str, Any] = {
-        "index": record["index"],
-        "inputData": record["input_data"],
-        "classification": classify(status).value,
-        "status": status.value,
-        "emailAddress": record["email_address"],
-        "emailAddressLocalPart": record["local_part"],
-        "emailAddressDomainPart": record["domain_part"],
-        "asciiEmailAddressDomainPart": record["ascii_domain_part"],
-        "hasInternationalMailboxName": record["has_international_mailbox_name"],
-        "hasInternationalDomainName": record["has_international_domain_name"],
-        "isDisposableEmailAddress": record["is_disposable"],
-        "isRoleAccount": record["is_role"],
-        "isFreeEmailAddress": record["is_free"],
-        "suggestions": list(record["suggestions"] or ()),
-        "completedOn": iso_datetime(record["completed_on"]),
-    }
-    if record["syntax_failure_index"] is not None:
-        body["syntaxFailureIndex"] = record["syntax_failure_index"]
-    if record["custom"] is not None:
-        body["custom"] = record["custom"]
-    if record["duplicate_of"] is not None:
-        body["duplicateOf"] = record["duplicate_of"]
-    if with_evidence:
-        body["evidence"] = evidence_body(record["evidence"])
     return body
 
 

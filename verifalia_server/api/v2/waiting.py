@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from verifalia_server.api.errors import bad_request
+from verifalia_server.api.shared.errors import bad_request
 
 MAX_WAIT_SECONDS = 30.0
 _GO_SDK_AGENT = "verifalia-rest-client/go/"

@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Sequence
 
-import asyncpg
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from prometheus_client import (
@@ -26,11 +25,12 @@ from prometheus_client import (
     generate_latest,
 )
 
-from verifalia_server.api.collectors import ClusterFigures, EngineCollector, StoreCollector
-from verifalia_server.api.errors import error_for_status
-from verifalia_server.api.keys import ENGINE_KEY, POOL_KEY, SETTINGS_KEY
-from verifalia_server.api.limiter import client_address
+from verifalia_server.api.shared.collectors import ClusterFigures, EngineCollector, StoreCollector
+from verifalia_server.api.shared.errors import error_for_status
+from verifalia_server.api.shared.keys import ENGINE_KEY, POOL_KEY, SETTINGS_KEY
+from verifalia_server.api.shared.limiter import client_address
 from verifalia_server.settings import IPNetwork
+from verifalia_server.store.database import DATABASE_ERRORS
 from verifalia_server.store.gauges import callback_backlog, queue_depth
 from verifalia_server.store.tallies import TALLIES
 
@@ -133,7 +133,7 @@ async def _fetch_figures(app: web.Application, metrics: NodeMetrics) -> None:
         async with asyncio.timeout(_DATABASE_TIMEOUT):
             metrics.figures.queue = await queue_depth(pool)
             metrics.figures.callbacks = await callback_backlog(pool)
-    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+    except DATABASE_ERRORS as error:
         _log.warning("metrics: the database did not answer: %s", error or type(error).__name__)
         metrics.figures.queue = None
         metrics.figures.callbacks = None

@@ -12,7 +12,7 @@ import asyncio
 
 from aiohttp import web
 
-from verifalia_server.api.keys import POOL_KEY, SETTINGS_KEY
+from verifalia_server.api.shared.keys import POOL_KEY, SETTINGS_KEY
 from verifalia_server.store.database import ping
 
 _DATABASE_TIMEOUT = 2.0

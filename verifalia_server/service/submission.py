@@ -1,10 +1,11 @@
-"""Submission logic shared by every API surface: deduplication, credits, storage.
+"""Submitting a job, for every API surface: deduplication, price, storage.
 
-Request bodies are validated before they get here (`api.models`). `submit` refuses entries over the
-per-entry length cap or holding text PostgreSQL cannot store (400, nothing stored), marks duplicates in a
-worker thread, off the event loop (`engine.syntax.dedup_key`, never a false duplicate: only syntactically
-valid addresses are compared), prices the job (duplicates are free), and stores it in one transaction, its own
-or one the caller has open (402 when the balance cannot cover it, and nothing is stored).
+Request bodies are validated before they get here (`api.shared.models`). `submit` refuses entries over the
+per-entry length cap or holding text PostgreSQL cannot store (`InvalidInput`, nothing stored), marks
+duplicates in a worker thread, off the event loop (`engine.syntax.dedup_key`, never a false duplicate: only
+syntactically valid addresses are compared), prices the job (duplicates are free), and stores it in one
+transaction, its own or one the caller has open (`InsufficientCredits` when the balance cannot cover it, and
+nothing is stored).
 """
 
 from __future__ import annotations
@@ -13,18 +14,16 @@ import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
-import asyncpg
-
-from verifalia_server.api.errors import ApiError, bad_request
-from verifalia_server.api.text import first_unstorable, is_storable, unstorable_field
 from verifalia_server.engine.syntax import ParsedAddress, dedup_key, parse_address
 from verifalia_server.engine.verdict import Quality
+from verifalia_server.service.errors import InsufficientCredits, InvalidInput
+from verifalia_server.service.pricing import job_cost
+from verifalia_server.service.text import first_unstorable, is_storable, unstorable_field
 from verifalia_server.settings import ServiceSettings
-from verifalia_server.store.credits import InsufficientCredits
-from verifalia_server.store.database import Pool
+from verifalia_server.store import credits
+from verifalia_server.store.database import Connection, Pool
 from verifalia_server.store.jobs import Job, NewEntry, NewJob, create_job
 
 Deduplication = Literal["Off", "Safe", "Relaxed"]
@@ -77,14 +76,14 @@ def _new_entries(entries: Sequence[SubmittedEntry], deduplication: Deduplication
 
 
 def check_entries(submission: Submission, max_entry_length: int) -> None:
-    """A 400 naming the first entry or option over `max_entry_length` or with text that cannot be stored."""
+    """`InvalidInput` naming the first entry or option over `max_entry_length` or with unstorable text."""
     if submission.name is not None and not is_storable(submission.name):
         raise unstorable_field("name")
     inputs = [entry.input_data for entry in submission.entries]
     longest = max(map(len, inputs), default=0)
     if longest > max_entry_length:
         index = next(index for index, text in enumerate(inputs) if len(text) > max_entry_length)
-        raise bad_request(
+        raise InvalidInput(
             f"Invalid 'entries[{index}].inputData': {len(inputs[index])} characters;"
             f" at most {max_entry_length} are allowed per entry."
         )
@@ -96,12 +95,6 @@ def check_entries(submission: Submission, max_entry_length: int) -> None:
         raise unstorable_field(f"entries[{custom_index}].custom")
 
 
-def job_cost(settings: ServiceSettings, quality: Quality, entries: Sequence[NewEntry]) -> Decimal:
-    """Credits for the non-duplicate entries at the quality's unit price."""
-    billable = sum(1 for entry in entries if entry.duplicate_of is None)
-    return Decimal(str(settings.credits_per_entry[quality])) * billable
-
-
 async def submit(
     pool: Pool[Any],
     settings: ServiceSettings,
@@ -110,9 +103,9 @@ async def submit(
     owner: str,
     client_ip: str,
     submission: Submission,
-    connection: asyncpg.Connection[Any] | None = None,
+    connection: Connection | None = None,
 ) -> Job:
-    """Store a job for the account (entries, duplicates, credits); raise 402 when it cannot be paid.
+    """Store a job for the account (entries, duplicates, credits); `InsufficientCredits` if it cannot be paid.
 
     With `connection`, the job is stored inside the caller's open transaction on it.
     """
@@ -121,7 +114,7 @@ async def submit(
     new_job = NewJob(
         account_id=account_id,
         owner=owner,
-        quality=submission.quality.value,
+        quality=submission.quality,
         client_ip=client_ip,
         retention=submission.retention or dt.timedelta(seconds=settings.retention_seconds),
         deduplication=submission.deduplication,
@@ -134,10 +127,5 @@ async def submit(
         return await create_job(
             pool, new_job, entries, job_cost(settings, submission.quality, entries), connection=connection
         )
-    except InsufficientCredits as error:
-        raise ApiError(
-            402,
-            "Payment Required",
-            f"Insufficient credits: the job needs {error.required:.3f} credits,"
-            f" {error.available:.3f} are available.",
-        ) from None
+    except credits.InsufficientCredits as error:
+        raise InsufficientCredits(error.required, error.available) from None

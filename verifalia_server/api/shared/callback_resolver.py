@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import ipaddress
 import socket
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import dns.asyncresolver
@@ -24,10 +23,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
 from verifalia_server.engine.guard import PrivateAddressError, ensure_public
-from verifalia_server.environment import ConfigError
+from verifalia_server.settings import Servers
 
-Servers = tuple[tuple[str, int], ...]
-_DNS_PORT = 53
 _LOOPBACK = ("127.0.0.1", "::1")
 
 
@@ -41,35 +38,6 @@ class CallbackResolverConfig:
 
 
 CALLBACK_RESOLVER_KEY = web.AppKey("callback_resolver", CallbackResolverConfig)
-
-
-def parse_servers(raw: str, name: str) -> Servers:
-    """Parse a comma list of `ip`, `ip:port` or `[ipv6]:port` name servers; a bad item names `name`."""
-    servers: list[tuple[str, int]] = []
-    for item in (part.strip() for part in raw.split(",")):
-        if not item:
-            continue
-        host, port = item, _DNS_PORT
-        if item.startswith("["):
-            host, _, rest = item[1:].partition("]")
-            port = int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else -1
-        elif item.count(":") == 1:
-            host, _, port_text = item.partition(":")
-            port = int(port_text) if port_text.isdigit() else -1
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            raise ConfigError(f"{name}: {item!r} is not an ip, ip:port or [ipv6]:port") from None
-        if not 0 < port < 65536:
-            raise ConfigError(f"{name}: {item!r} has an invalid port")
-        servers.append((host, port))
-    return tuple(servers)
-
-
-def callback_servers(environ: Mapping[str, str], engine_servers: Servers) -> Servers:
-    """`VERIFALIA_CALLBACK_DNS_SERVERS`, or the engine's name servers when it is unset or blank."""
-    raw = environ.get("VERIFALIA_CALLBACK_DNS_SERVERS", "").strip()
-    return parse_servers(raw, "VERIFALIA_CALLBACK_DNS_SERVERS") if raw else engine_servers
 
 
 def is_localhost(host: str) -> bool:

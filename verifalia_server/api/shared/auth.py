@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from verifalia_server.api import tokens
-from verifalia_server.api.errors import ApiError
-from verifalia_server.api.keys import JWT_SECRET_KEY, POOL_KEY
-from verifalia_server.api.text import is_storable
+from verifalia_server.api.shared import tokens
+from verifalia_server.api.shared.errors import ApiError
+from verifalia_server.api.shared.keys import JWT_SECRET_KEY, POOL_KEY
+from verifalia_server.service.text import is_storable
 from verifalia_server.store.accounts import get_subaccount, token_matches
 
 # RFC 7617 §2: the challenge a client answers with Basic credentials.

@@ -6,11 +6,11 @@ from typing import Any
 
 from aiohttp import web
 
-from verifalia_server.api.limiter import ConcurrencyLimiter
-from verifalia_server.api.snapshots import SnapshotCache
+from verifalia_server.api.shared.limiter import ConcurrencyLimiter
+from verifalia_server.api.shared.snapshots import SnapshotCache
 from verifalia_server.engine import Engine
 from verifalia_server.engine.config import EngineConfig
-from verifalia_server.settings import ServiceSettings
+from verifalia_server.settings import LeadRocksSettings, ServiceSettings, V2Settings
 from verifalia_server.store.database import Pool
 from verifalia_server.store.events import JobEvents
 from verifalia_server.store.secrets import SharedSecret
@@ -18,6 +18,8 @@ from verifalia_server.store.secrets import SharedSecret
 SETTINGS_KEY = web.AppKey("settings", ServiceSettings)
 POOL_KEY: web.AppKey[Pool[Any]] = web.AppKey("pool")
 ENGINE_CONFIG_KEY = web.AppKey("engine_config", EngineConfig)
+V2_SETTINGS_KEY = web.AppKey("v2_settings", V2Settings)
+LEADROCKS_SETTINGS_KEY = web.AppKey("leadrocks_settings", LeadRocksSettings)
 ENGINE_KEY = web.AppKey("engine", Engine)
 EVENTS_KEY = web.AppKey("events", JobEvents)
 LIMITER_KEY = web.AppKey("limiter", ConcurrencyLimiter)

@@ -25,7 +25,7 @@ import orjson
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from verifalia_server.api.errors import ApiError
+from verifalia_server.api.shared.errors import ApiError
 
 TEXT_PLAIN = "text/plain"
 TEXT_CSV = "text/csv"

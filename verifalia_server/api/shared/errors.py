@@ -1,26 +1,27 @@
-"""API errors and their rendering, in the style of the surface the request was made to.
+"""API errors: the error every surface raises, and the RFC 9457 problem details rendering.
 
-- `/v1.4/...` (Verifalia v1.4): `{"status": <http status>, "message": "<detail>"}`.
-- `/v1/...` (LeadRocks): `{"status": "failed", "error": {"code": <leadrocks_code>, "message": "<detail>"}}`;
-  an error without a LeadRocks code answers the LeadRocks code and message closest to its HTTP status
-  (`verifalia_server.api.leadrocks_codes.code_for_status`).
-- everything else (Verifalia v2.x, /health): RFC 9457 problem details, `application/problem+json`,
-  `{"type", "title", "status", "detail"}`.
+Each surface renders errors in its own style (`api.shared.surfaces`): Verifalia v2.x and the node's own
+routes with `render_problem` (`application/problem+json`, `{"type", "title", "status", "detail"}`), v1.4
+with `api.v1.errors.render`, LeadRocks with `api.leadrocks.errors.render`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from http import HTTPStatus
 
 import orjson
 from aiohttp import web
 
-from verifalia_server.api.leadrocks_codes import MESSAGES, code_for_status
-
-_V1_4 = re.compile(r"^/+v1\.4(/|$)")
-_LEADROCKS = re.compile(r"^/+v1(/|$)")
+from verifalia_server.service.errors import (
+    DomainError,
+    Gone,
+    InsufficientCredits,
+    InvalidInput,
+    LimitReached,
+    NotFound,
+    StillInProgress,
+)
 
 
 class ApiError(Exception):
@@ -72,26 +73,25 @@ def error_for_status(
     return ApiError(status, phrase, detail or phrase, headers=headers)
 
 
-def _leadrocks_error(error: ApiError) -> dict[str, object]:
-    """The LeadRocks `error` object: the error's own code, else the code closest to its HTTP status."""
-    if error.leadrocks_code is not None:
-        return {"code": error.leadrocks_code, "message": error.detail}
-    code = code_for_status(error.status)
-    return {"code": int(code), "message": MESSAGES[code]}
+# The HTTP status of each business failure, unless a surface answers it otherwise.
+_DOMAIN_STATUSES: dict[type[DomainError], int] = {
+    InvalidInput: 400,
+    InsufficientCredits: 402,
+    LimitReached: 403,
+    NotFound: 404,
+    StillInProgress: 406,
+    Gone: 410,
+}
 
 
-def render_error(path: str, error: ApiError) -> web.Response:
-    """Render an error in the style of the API surface that `path` belongs to."""
-    if _V1_4.match(path):
-        body = {"status": error.status, "message": error.detail}
-        content_type = "application/json"
-    elif _LEADROCKS.match(path):
-        body = {"status": "failed", "error": _leadrocks_error(error)}
-        content_type = "application/json"
-    else:
-        # RFC 9457 §3.1: members of a problem details object.
-        body = {"type": error.type, "title": error.title, "status": error.status, "detail": error.detail}
-        content_type = "application/problem+json"
+def domain_error(error: DomainError) -> ApiError:
+    """The ApiError answering a business failure: its HTTP status, and its message as the detail."""
+    status = next((code for kind, code in _DOMAIN_STATUSES.items() if isinstance(error, kind)), 400)
+    return error_for_status(status, str(error))
+
+
+def json_error(error: ApiError, body: object, content_type: str = "application/json") -> web.Response:
+    """The response carrying an error's `body` with its HTTP status and headers."""
     return web.Response(
         status=error.status,
         body=orjson.dumps(body),
@@ -99,3 +99,10 @@ def render_error(path: str, error: ApiError) -> web.Response:
         charset="utf-8",
         headers=error.headers,
     )
+
+
+def render_problem(error: ApiError) -> web.Response:
+    """The error as RFC 9457 problem details."""
+    # RFC 9457 §3.1: members of a problem details object.
+    body = {"type": error.type, "title": error.title, "status": error.status, "detail": error.detail}
+    return json_error(error, body, "application/problem+json")

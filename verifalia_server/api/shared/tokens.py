@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 import jwt
 
+from verifalia_server.settings import DEFAULT_TOKEN_TTL_SECONDS
+
 # RFC 7518 §3.2: HMAC with SHA-256.
 _ALGORITHM = "HS256"
 _ISSUER = "verifalia-server"
 _GENERATION_CLAIM = "gen"
 
-# The official JavaScript SDK never refreshes a token, so tokens outlive any client session by default.
-DEFAULT_TTL_SECONDS = 30 * 86_400
+DEFAULT_TTL_SECONDS = DEFAULT_TOKEN_TTL_SECONDS
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 A UTF-8 database rejects U+0000 in `text` and `jsonb` values, and a lone surrogate (U+D800-U+DFFF, which
 relaxed JSON `\\ud800` escapes can produce) has no UTF-8 encoding at all (RFC 3629 §3). Such input is
-answered 400 before anything is stored.
+refused (`InvalidInput`, answered 400) before anything is stored.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from verifalia_server.api.errors import ApiError, bad_request
+from verifalia_server.service.errors import InvalidInput
 
 UNSTORABLE_TEXT = "The request holds a NUL character or an unpaired surrogate, which cannot be stored."
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -21,13 +21,13 @@ def is_storable(text: str) -> bool:
     return _UNSTORABLE.search(text) is None
 
 
-def unstorable_field(field: str) -> ApiError:
-    """The 400 naming a field that holds unstorable characters."""
-    return bad_request(f"Invalid '{field}': it holds a NUL character or an unpaired surrogate.")
+def unstorable_field(field: str) -> InvalidInput:
+    """The refusal naming a field that holds unstorable characters."""
+    return InvalidInput(f"Invalid '{field}': it holds a NUL character or an unpaired surrogate.")
 
 
 def require_storable(text: str, field: str) -> str:
-    """`text` unchanged; a 400 naming `field` when PostgreSQL cannot store it."""
+    """`text` unchanged; `InvalidInput` naming `field` when PostgreSQL cannot store it."""
     if not is_storable(text):
         raise unstorable_field(field)
     return text

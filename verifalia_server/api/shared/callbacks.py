@@ -24,7 +24,11 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from verifalia_server.api.callback_resolver import CallbackResolver, CallbackResolverConfig, is_localhost
+from verifalia_server.api.shared.callback_resolver import (
+    CallbackResolver,
+    CallbackResolverConfig,
+    is_localhost,
+)
 from verifalia_server.engine.guard import PrivateAddressError, ensure_public
 from verifalia_server.engine.syntax import is_special_use_domain
 from verifalia_server.store.callbacks import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from verifalia_server.api.keys import SETTINGS_KEY
+from verifalia_server.api.shared.keys import SETTINGS_KEY
 
 
 async def index(request: web.Request) -> web.Response:

@@ -29,11 +29,11 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
-from verifalia_server.api.callbacks import CallbackUrlError, check_callback_url
-from verifalia_server.api.errors import bad_request
-from verifalia_server.api.files import FileSettings, LineEnding
-from verifalia_server.api.submission import Deduplication, Submission, SubmittedEntry
+from verifalia_server.api.shared.callbacks import CallbackUrlError, check_callback_url
+from verifalia_server.api.shared.errors import bad_request
+from verifalia_server.api.shared.files import FileSettings, LineEnding
 from verifalia_server.engine.verdict import Quality
+from verifalia_server.service.submission import Deduplication, Submission, SubmittedEntry
 
 MAX_CUSTOM_LENGTH = 50
 MAX_NAME_LENGTH = 255

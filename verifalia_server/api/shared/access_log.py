@@ -16,8 +16,8 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 
-from verifalia_server.api.metrics import route_template
-from verifalia_server.api.middleware import CLIENT_IP_KEY
+from verifalia_server.api.shared.metrics import route_template
+from verifalia_server.api.shared.middleware import CLIENT_IP_KEY
 
 ACCESS_LOGGER = logging.getLogger("verifalia_server.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")

@@ -1,8 +1,4 @@
-"""The LeadRocks error codes 100-111, their messages verbatim and the code closest to an HTTP status.
-
-Kept outside the `leadrocks` package, whose handlers import `api.errors`, so that `api.errors` can render
-any error in the LeadRocks style without an import cycle.
-"""
+"""The LeadRocks error codes 100-111, their messages verbatim and the code closest to an HTTP status."""
 
 from __future__ import annotations
 

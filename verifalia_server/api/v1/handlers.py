@@ -7,30 +7,49 @@ import uuid
 from importlib.metadata import version
 from typing import Any
 
-import asyncpg
 import json5
 import orjson
 from aiohttp import web
 
-from verifalia_server.api.auth import require
-from verifalia_server.api.errors import ApiError, bad_request, error_for_status
-from verifalia_server.api.keys import EVENTS_KEY, POOL_KEY, SETTINGS_KEY, SNAPSHOT_CACHE_KEY
-from verifalia_server.api.middleware import CLIENT_IP_KEY
-from verifalia_server.api.models import RequestLimits, V1SubmissionRequest, parse_body
-from verifalia_server.api.submission import submit
-from verifalia_server.api.wire import estimated_remaining_seconds, iso_datetime, timespan
+from verifalia_server.api.shared.auth import require
+from verifalia_server.api.shared.entry import entry as v2_entry
+from verifalia_server.api.shared.errors import ApiError, bad_request, error_for_status
+from verifalia_server.api.shared.keys import EVENTS_KEY, POOL_KEY, SETTINGS_KEY, SNAPSHOT_CACHE_KEY
+from verifalia_server.api.shared.middleware import CLIENT_IP_KEY
+from verifalia_server.api.shared.models import RequestLimits, V1SubmissionRequest, parse_body
+from verifalia_server.api.shared.wire import estimated_remaining_seconds, iso_datetime, timespan
 from verifalia_server.engine.statuses import Status, v1_shorthands, v1_status
+from verifalia_server.service import jobs
+from verifalia_server.service.errors import Gone, NotFound, StillInProgress
+from verifalia_server.service.submission import submit
 from verifalia_server.store.credits import get_balance
-from verifalia_server.store.entries import ENTRY_FIELDS, iter_entries, list_entries
-from verifalia_server.store.jobs import NORMAL_PRIORITY, DeleteOutcome, Job, delete_job, get_job
+from verifalia_server.store.entries import StoredEntry, iter_stored_entries, list_entries
+from verifalia_server.store.jobs import NORMAL_PRIORITY, Job, get_job
 
 PREFIX = "/v1.4"
 ENGINE_VERSION = f"verifalia-server {version('verifalia-server')}"
 _STREAM_CHUNK = 5000
 # The largest body the relaxed (pure-Python, slow) parser takes: hand-written bodies, not bulk uploads.
 RELAXED_JSON_MAX_BYTES = 64 * 1024
-# v1.4 shows no suggestions and no evidence.
-V1_ENTRY_FIELDS = tuple(name for name in ENTRY_FIELDS if name not in ("suggestions", "evidence"))
+# The v2 entry fields a v1.4 entry shows, in order; v1.4 shows no index, classification or suggestions.
+_V1_FIELDS = (
+    "inputData",
+    "custom",
+    "completedOn",
+    "emailAddress",
+    "asciiEmailAddressDomainPart",
+    "emailAddressLocalPart",
+    "emailAddressDomainPart",
+    "hasInternationalDomainName",
+    "hasInternationalMailboxName",
+    "isDisposableEmailAddress",
+    "isFreeEmailAddress",
+    "isRoleAccount",
+    "syntaxFailureIndex",
+    "duplicateOf",
+)
+# Fields v1.4 always shows, null when the v2 entry leaves them out.
+_V1_ALWAYS = frozenset({"completedOn", "syntaxFailureIndex"})
 
 
 def _v1_status_fields(status: Status) -> dict[str, Any]:
@@ -42,28 +61,11 @@ def _v1_status_fields(status: Status) -> dict[str, Any]:
 _STATUS_FIELDS: dict[str, dict[str, Any]] = {status.value: _v1_status_fields(status) for status in Status}
 
 
-def entry_json(row: asyncpg.Record) -> dict[str, Any]:
-    """One completed entry as the v1.4 snapshot shows it."""
-    entry: dict[str, Any] = {"inputData": row["input_data"]}
-    if row["custom"] is not None:
-        entry["custom"] = row["custom"]
-    completed_on = row["completed_on"]
-    entry.update(
-        completedOn=None if completed_on is None else iso_datetime(completed_on),
-        emailAddress=row["email_address"],
-        asciiEmailAddressDomainPart=row["ascii_domain_part"],
-        emailAddressLocalPart=row["local_part"],
-        emailAddressDomainPart=row["domain_part"],
-        hasInternationalDomainName=row["has_international_domain_name"],
-        hasInternationalMailboxName=row["has_international_mailbox_name"],
-        isDisposableEmailAddress=row["is_disposable"],
-        isFreeEmailAddress=row["is_free"],
-        isRoleAccount=row["is_role"],
-        syntaxFailureIndex=row["syntax_failure_index"],
-    )
-    if row["duplicate_of"] is not None:
-        entry["duplicateOf"] = row["duplicate_of"]
-    entry.update(_STATUS_FIELDS[row["status"]])
+def entry_json(stored: StoredEntry) -> dict[str, Any]:
+    """One completed entry as the v1.4 snapshot shows it: its v2 entry, in the v1.4 code set."""
+    body = v2_entry(stored)
+    entry = {name: body.get(name) for name in _V1_FIELDS if name in body or name in _V1_ALWAYS}
+    entry.update(_STATUS_FIELDS[body["status"]])
     return entry
 
 
@@ -126,7 +128,7 @@ async def _stream(
     await response.prepare(request)
     await response.write(orjson.dumps(header)[:-1] + b',"entries":[')
     first = True
-    async for rows in iter_entries(request.app[POOL_KEY], job.id, _STREAM_CHUNK, V1_ENTRY_FIELDS):
+    async for rows in iter_stored_entries(request.app[POOL_KEY], job.id, _STREAM_CHUNK, details=False):
         chunk = orjson.dumps([entry_json(row) for row in rows])[1:-1]
         await response.write(chunk if first else b"," + chunk)
         first = False
@@ -143,12 +145,12 @@ def _job_id(request: web.Request) -> uuid.UUID:
 
 
 async def _load_job(request: web.Request, account_id: int) -> Job:
-    job = await get_job(request.app[POOL_KEY], account_id, _job_id(request))
-    if job is None:
-        raise error_for_status(404, "No email validation job has this unique ID.")
-    if job.is_gone:
-        raise error_for_status(410, "This email validation job has been deleted or has expired.")
-    return job
+    try:
+        return await jobs.read_job(request.app[POOL_KEY], account_id, _job_id(request))
+    except NotFound:
+        raise error_for_status(404, "No email validation job has this unique ID.") from None
+    except Gone:
+        raise error_for_status(410, "This email validation job has been deleted or has expired.") from None
 
 
 def _relaxed_loads(raw: bytes) -> Any:
@@ -206,13 +208,16 @@ async def get_validation(request: web.Request) -> web.StreamResponse:
 async def delete_validation(request: web.Request) -> web.Response:
     """`DELETE /v1.4/email-validations/{uniqueID}`: 200, 410 when already gone, 406 while in progress."""
     principal = await require(request, "delete")
-    outcome = await delete_job(request.app[POOL_KEY], principal.account_id, _job_id(request))
-    if outcome is DeleteOutcome.NOT_FOUND:
-        raise error_for_status(404, "No email validation job has this unique ID.")
-    if outcome is DeleteOutcome.GONE:
-        raise error_for_status(410, "This email validation job has already been deleted or has expired.")
-    if outcome is DeleteOutcome.IN_PROGRESS:
-        raise ApiError(406, "Not Acceptable", "The email validation job is still in progress.")
+    try:
+        await jobs.delete_job(request.app[POOL_KEY], principal.account_id, _job_id(request))
+    except NotFound:
+        raise error_for_status(404, "No email validation job has this unique ID.") from None
+    except Gone:
+        raise error_for_status(
+            410, "This email validation job has already been deleted or has expired."
+        ) from None
+    except StillInProgress:
+        raise ApiError(406, "Not Acceptable", "The email validation job is still in progress.") from None
     return web.Response(status=200)
 
 

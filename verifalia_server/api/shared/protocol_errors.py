@@ -2,9 +2,9 @@
 answered in the error format of the surface the request was made to instead of aiohttp's plain text.
 
 aiohttp answers such requests from its protocol handler, below the middleware; `Application` builds that
-handler in `_make_handler`, so the node's application overrides it to build one that renders errors with
-`render_error`. The request's path is not parsed yet at that point: the start of the last chunk that began
-a request line names the surface.
+handler in `_make_handler`, so the node's application overrides it to build one that renders errors in the
+style of the surface the path belongs to (`surfaces.surface_for_path`). The request's path is not parsed yet
+at that point: the start of the last chunk that began a request line names the surface.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_server import Server
 
-from verifalia_server.api.errors import ApiError, error_for_status, render_error
+from verifalia_server.api.shared.errors import ApiError, error_for_status
+from verifalia_server.api.shared.surfaces import surface_for_path
 
 _log = logging.getLogger(__name__)
 # RFC 9112 §3: request-line = method SP request-target SP HTTP-version; only the path's start is kept.
@@ -57,7 +58,7 @@ class _JsonErrorRequestHandler(RequestHandler):
         else:
             _log.debug("refused a malformed request from %s: %s", request.remote, message)
             error = _client_error(status, exc, message)
-        response = render_error(self._path_hint, error)
+        response = surface_for_path(self._path_hint).render(error)
         response.force_close()
         return response
 

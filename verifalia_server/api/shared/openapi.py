@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from verifalia_server.api.models import MAX_CUSTOM_LENGTH, MAX_NAME_LENGTH
+from verifalia_server.api.shared.models import MAX_CUSTOM_LENGTH, MAX_NAME_LENGTH
 from verifalia_server.engine.statuses import Status
 from verifalia_server.settings import ServiceSettings
 from verifalia_server.store.jobs import JobStatus
@@ -355,7 +355,7 @@ def _service_paths() -> dict[str, Any]:
 
 
 _TIMESPAN = {"type": "string", "pattern": r"^(\d+\.)?\d{2}:\d{2}:\d{2}$"}
-# Text PostgreSQL can store: no NUL (see `api.text`).
+# Text PostgreSQL can store: no NUL (see `service.text`).
 _TEXT = {"type": "string", "pattern": "^[^\\u0000]*$"}
 _H, _M, _S = "(0?[0-9]|1[0-9]|2[0-3])", "[0-5]?[0-9]", "[0-5]?[0-9]"
 # A retention between 0:05:00 and 30.00:00:00: 1-29 days and any time, or no day and at least 5 minutes.
