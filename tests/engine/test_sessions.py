@@ -178,3 +178,16 @@ async def test_transient_refusal_falls_back_to_the_next_exchanger(mail_farm: Mai
     assert verdict.evidence.mx_host == f"mx2.{domain}"
     assert mail_farm.sessions_opened(primary_ip) == 1
     assert mail_farm.sessions_opened(secondary_ip) == 1
+
+
+async def test_a_domains_catch_all_probe_serves_later_batches_too(mail_farm: MailFarm) -> None:
+    verifier = engine(mail_farm)
+    catch_all, plain = f"catchall.{FARM}", f"postfix.{FARM}"
+
+    first = await verify(verifier, [f"person1@{catch_all}", f"alice@{plain}"])
+    second = await verify(verifier, [f"person2@{catch_all}", f"bob@{plain}"])
+
+    assert first == second == [Status.SERVER_IS_CATCH_ALL, Status.SUCCESS]
+    for domain in (catch_all, plain):
+        probe = f"RCPT TO:<{verifier.prober.probe_local_part(domain)}@{domain}>"
+        assert rcpt_lines(mail_farm, mail_farm.mx_ips(domain)[0]).count(probe) == 1

@@ -120,7 +120,7 @@ class LatencyRelay:
             counted = True
 
             def client_closed() -> None:
-                # A session is the client's from its connection until the client closes its side.
+                # A session lasts from the client's connection until either side closes it.
                 nonlocal counted
                 if counted:
                     counted = False
@@ -148,7 +148,7 @@ class LatencyRelay:
         )
         directions = [
             asyncio.create_task(_Direction(reader, upstream_writer, one_way, client_closed).run()),
-            asyncio.create_task(_Direction(upstream_reader, writer, one_way).run()),
+            asyncio.create_task(_Direction(upstream_reader, writer, one_way, client_closed).run()),
         ]
         try:
             # a failed direction (a reset) ends the whole connection, as it would end a TCP connection

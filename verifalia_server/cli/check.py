@@ -58,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+# Temporary verdicts due again within this many seconds of each other are re-submitted in one batch.
+_COALESCE_SECONDS = 1.0
+
+
 async def verify_all(engine: Engine, inputs: Sequence[str], quality: Quality) -> list[Verdict]:
     """Verify every input, re-submitting each temporary verdict once its delay has passed.
 
@@ -79,7 +83,8 @@ async def verify_all(engine: Engine, inputs: Sequence[str], quality: Quality) ->
     try:
         while due_at or running:
             now = loop.time()
-            due = [index for index, at in due_at.items() if at <= now]
+            # Entries due within a moment of each other go together, so they share sessions.
+            due = [index for index, at in due_at.items() if at <= now + _COALESCE_SECONDS]
             for index in due:
                 del due_at[index]
             if due:

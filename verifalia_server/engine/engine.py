@@ -87,9 +87,10 @@ class Engine:
             if outcome is None:
                 verdicts.append(entry.verdict)
                 continue
-            waited = deferred.get(index)
+            resume_at = deferred.get(index)
+            waited = None if resume_at is None else max(_SHORTEST_DEFERRAL, resume_at - time.monotonic())
             if waited is not None and self._may_defer(request, waited):
-                retry_in: float | None = max(_SHORTEST_DEFERRAL, waited)
+                retry_in: float | None = waited
             else:
                 waited, retry_in = None, self._retry_in(outcome.status, request)
             verdicts.append(
@@ -114,7 +115,7 @@ class Engine:
     ) -> tuple[dict[int, Outcome], dict[int, float]]:
         """Route every domain, then probe its recipients grouped by mail exchanger addresses.
 
-        Returns the outcomes, and the indexes a throttling exchanger deferred with the seconds to wait.
+        Returns the outcomes, and the indexes a throttling exchanger deferred with when it expects them.
         """
         domains = list(by_domain)
         routes = await asyncio.gather(*(self._resolver.route(domain) for domain in domains))

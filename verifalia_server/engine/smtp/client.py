@@ -20,6 +20,8 @@ from verifalia_server.engine.smtp.replies import Reply
 _REPLY_LINE = re.compile(rb"([2-5][0-5][0-9])([- ]|\r?\n|$)")
 # RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets; leave room for lenient servers.
 _LINE_LIMIT = 8192
+# Seconds to wait for the server to close the channel after its reply to QUIT.
+_CLOSE_WAIT = 2.0
 # RFC 5321 §4.2.1: bound the number of lines of one reply so a babbling server cannot hold us forever.
 _MAX_REPLY_LINES = 256
 # RFC 1928 §6: replies that report the destination's failure (network/host unreachable, refused).
@@ -136,10 +138,18 @@ class SmtpSession:
             raise DialogError("STARTTLS", f"TLS handshake failed: {error}") from None
 
     async def quit(self) -> None:
-        """Say goodbye politely (RFC 5321 §4.1.1.10) and close, ignoring any error."""
+        """Say goodbye politely (RFC 5321 §4.1.1.10) and close, ignoring any error.
+
+        The server closes the channel after its 221 reply; the session ends when it has, so a new one to
+        the same server never overlaps it.
+        """
         if not self.closed:
-            with contextlib.suppress(SmtpError):
-                await self.command("QUIT")
+            with contextlib.suppress(SmtpError, TimeoutError, ConnectionError, OSError):
+                reply = await self.command("QUIT")
+                if reply.code == 221:
+                    async with asyncio.timeout(min(self._timeout, _CLOSE_WAIT)):
+                        while await self._reader.read(_LINE_LIMIT):
+                            pass
         self.abort()
 
     def abort(self) -> None:

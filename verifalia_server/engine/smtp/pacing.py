@@ -70,6 +70,7 @@ class ExchangerPace:
         self._run_accepted = 0
         self._paused = False
         self._epoch = 0
+        self._first_run = -1
         self._slot_freed = asyncio.Event()
 
     @property
@@ -152,6 +153,10 @@ class ExchangerPace:
 
     def accepted(self, epoch: int) -> None:
         """The server answered a recipient of admission `epoch` without throttling."""
+        if epoch == self._first_run and self.rate_limit is not None:
+            # Sessions read their replies in their own order: the server took this one in its first window.
+            self.rate_limit += 1
+            return
         if epoch != self._epoch:
             return
         now = self._clock()
@@ -176,8 +181,10 @@ class ExchangerPace:
             return
         now = self._clock()
         if not self._paused and self.rate_limit is None:
-            # The first refusal: what the server took until now is what it allows per window.
+            # The first refusal: what the server took in this run is what it allows per window; replies
+            # of the same run still unread count too.
             self.rate_limit = self._run_accepted or None
+            self._first_run = epoch
         elif self.interval is not None:
             # Refused within what was learnt: the server's window is longer than believed.
             self._interval_floor = max(self._interval_floor, self.interval)

@@ -14,11 +14,12 @@ import math
 import secrets
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from verifalia_server.engine.config import EngineConfig
 from verifalia_server.engine.dns import MailRoute
+from verifalia_server.engine.smtp.catchall import CatchAllMemory
 from verifalia_server.engine.smtp.client import ConnectionDropped, ReplyTimeout, SmtpError
 from verifalia_server.engine.smtp.handshake import (
     Connection,
@@ -69,7 +70,7 @@ class Recipient:
 @dataclass(frozen=True, slots=True)
 class ProbeResults:
     """Outcomes by recipient key; `deferred` holds the keys a throttling exchanger kept waiting past the
-    deadline, with the seconds until it is expected to take them (their outcome is the throttling reply)."""
+    deadline, with when (`time.monotonic()`) it is expected to take them (their outcome is its reply)."""
 
     outcomes: dict[int, Outcome]
     deferred: dict[int, float] = field(default_factory=dict)
@@ -92,7 +93,9 @@ class _SessionEnd:
 class _Group:
     """Recipients that share the same mail exchangers, and what has been learned about them."""
 
-    def __init__(self, recipients: Sequence[Recipient], deadline: float) -> None:
+    def __init__(
+        self, recipients: Sequence[Recipient], deadline: float, known: Mapping[str, Outcome]
+    ) -> None:
         self.route = recipients[0].route
         self.domain = recipients[0].domain
         self.deadline = deadline
@@ -100,9 +103,11 @@ class _Group:
         self.international = any(recipient.international for recipient in recipients)
         self.results: dict[int, Outcome] = {}
         self.accepted: list[tuple[Recipient, Evidence]] = []
-        self.catch_all: dict[str, Outcome | None] = {}
+        # Each domain's probe outcome: known from earlier batches, None while it is being asked.
+        self.catch_all: dict[str, Outcome | None] = dict(known)
         self.throttling: Outcome | None = None
-        self.resume_in = 0.0
+        # When (time.monotonic()) the exchanger is expected to take recipients again; 0 when it never paused.
+        self.resume_at = 0.0
         self.settled = asyncio.Event()
 
     def take(self, limit: int, connection: Connection) -> deque[_Item]:
@@ -149,7 +154,7 @@ class _Group:
     @property
     def waiting_on_pace(self) -> bool:
         """Whether an exchanger throttled this group or made it wait for its learnt pace."""
-        return self.throttling is not None or self.resume_in > 0
+        return self.throttling is not None or self.resume_at > 0
 
     def expired(self) -> bool:
         """Whether the group, kept waiting by an exchanger's pace, may wait no longer."""
@@ -164,12 +169,12 @@ class _Group:
         for item in self.pending:
             if not item.is_probe:
                 results[item.recipient.key] = throttling
-                deferred[item.recipient.key] = self.resume_in
+                deferred[item.recipient.key] = self.resume_at
         for recipient, evidence in self.accepted:
             probe = self.catch_all.get(recipient.domain)
             if recipient.domain in waiting:
                 results[recipient.key] = throttling
-                deferred[recipient.key] = self.resume_in
+                deferred[recipient.key] = self.resume_at
             elif probe is None:
                 results[recipient.key] = Outcome(Status.CATCH_ALL_CONNECTION_FAILURE, evidence)
             elif probe.status is Status.SUCCESS:
@@ -201,6 +206,7 @@ class Prober:
             config.smtp_sessions_per_host, config.smtp_sessions_total, config.smtp_errors_per_session
         )
         self._handshaker = Handshaker(config, self._limiter)
+        self._catch_all = CatchAllMemory()
         self._secret = secrets.token_bytes(16)
 
     @property
@@ -220,12 +226,16 @@ class Prober:
         """Ask about recipients that share one route; return an outcome for every recipient key."""
         if not recipients:
             return ProbeResults({})
-        group = _Group(recipients, time.monotonic() + self._config.smtp_throttle_wait)
+        known = self._catch_all.known({recipient.domain for recipient in recipients})
+        group = _Group(recipients, time.monotonic() + self._config.smtp_throttle_wait, known)
         per_session = min(_RECIPIENTS_PER_SESSION, max(1, self._config.smtp_recipients_per_session))
         workers = max(1, min(self._config.smtp_sessions_per_host, math.ceil(len(recipients) / per_session)))
         async with asyncio.TaskGroup() as sessions:
             for number in range(workers):
                 sessions.create_task(self._work(group, first=number == 0))
+        for domain, outcome in group.catch_all.items():
+            if outcome is not None and (outcome.status is Status.SUCCESS or outcome.status in _PROBE_REFUSED):
+                self._catch_all.remember(domain, outcome)
         return group.results_now()
 
     async def _work(self, group: _Group, *, first: bool) -> None:
@@ -305,7 +315,7 @@ class Prober:
                     break
                 wait = pace.delay()
                 if wait > 0:
-                    group.resume_in = wait
+                    group.resume_at = time.monotonic() + wait
                     if wait > _HOLD_SESSION_SECONDS or time.monotonic() + wait >= group.deadline:
                         await session.quit()
                         return _SessionEnd(answered, pause=wait)
