@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import sys
 import time
@@ -12,7 +13,9 @@ from typing import Any
 
 import orjson
 
+from verifalia_server.api.shared.entry import entry
 from verifalia_server.engine import ConfigError, Engine, EngineConfig, Quality, Verdict, VerificationRequest
+from verifalia_server.store.entries import StoredEntry
 
 
 def register(subparsers: Any) -> None:
@@ -49,9 +52,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         verdicts = asyncio.run(verify_all(engine, inputs, quality))
     out = sys.stdout
+    completed_on = dt.datetime.now(dt.UTC)
     for index, verdict in enumerate(verdicts):
         if args.json:
-            out.write(orjson.dumps(entry_fields(index, verdict)).decode() + "\n")
+            out.write(orjson.dumps(entry_fields(index, verdict, completed_on)).decode() + "\n")
         else:
             out.write(f"{verdict.input_data}\t{verdict.status.value}\t{verdict.classification.value}\n")
     out.flush()
@@ -110,26 +114,9 @@ async def verify_all(engine: Engine, inputs: Sequence[str], quality: Quality) ->
     return [verdict for verdict in verdicts if verdict is not None]
 
 
-def entry_fields(index: int, verdict: Verdict) -> dict[str, Any]:
-    """The v2 entry fields of a verdict, plus its evidence."""
-    return {
-        "index": index,
-        "inputData": verdict.input_data,
-        "status": verdict.status.value,
-        "classification": verdict.classification.value,
-        "emailAddress": verdict.email_address,
-        "emailAddressLocalPart": verdict.local_part,
-        "emailAddressDomainPart": verdict.domain_part,
-        "asciiEmailAddressDomainPart": verdict.ascii_domain_part,
-        "hasInternationalMailboxName": verdict.has_international_mailbox_name,
-        "hasInternationalDomainName": verdict.has_international_domain_name,
-        "isDisposableEmailAddress": verdict.is_disposable,
-        "isFreeEmailAddress": verdict.is_free,
-        "isRoleAccount": verdict.is_role,
-        "syntaxFailureIndex": verdict.syntax_failure_index,
-        "suggestions": list(verdict.suggestions),
-        "evidence": verdict.evidence.as_dict() if verdict.evidence is not None else None,
-    }
+def entry_fields(index: int, verdict: Verdict, completed_on: dt.datetime) -> dict[str, Any]:
+    """The v2 entry of a verdict, rendered as the API renders it, with its evidence."""
+    return entry(StoredEntry.from_verdict(index, verdict, completed_on), with_evidence=True)
 
 
 def _inputs(arguments: Sequence[str]) -> list[str]:

@@ -47,17 +47,6 @@ class Evidence:
     # The source address or proxy the connection went out through; None when it connected directly.
     egress: str | None = None
 
-    def as_dict(self) -> dict[str, str | int | None]:
-        """Return the evidence as a JSON-ready mapping with camelCase keys."""
-        return {
-            "mxHost": self.mx_host,
-            "command": self.command,
-            "replyCode": self.reply_code,
-            "enhancedCode": self.enhanced_code,
-            "replyText": self.reply_text,
-            "egress": self.egress,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class Verdict:

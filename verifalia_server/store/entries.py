@@ -27,7 +27,7 @@ from typing import Any
 import asyncpg
 
 from verifalia_server.engine.statuses import Status
-from verifalia_server.engine.verdict import Evidence
+from verifalia_server.engine.verdict import Evidence, Verdict
 from verifalia_server.store.database import Pool
 
 # The columns of an entry's parsed address (`engine.syntax.ParsedAddress`).
@@ -100,6 +100,30 @@ class StoredEntry:
         values["suggestions"] = tuple(values["suggestions"] or ())
         values["evidence"] = evidence_of(values["evidence"])
         return cls(**values)
+
+    @classmethod
+    def from_verdict(cls, index: int, verdict: Verdict, completed_on: dt.datetime) -> StoredEntry:
+        """The entry a verdict makes, as it would be stored (no custom data, no duplicate)."""
+        return cls(
+            index=index,
+            input_data=verdict.input_data,
+            custom=None,
+            status=verdict.status,
+            duplicate_of=None,
+            email_address=verdict.email_address,
+            local_part=verdict.local_part,
+            domain_part=verdict.domain_part,
+            ascii_domain_part=verdict.ascii_domain_part,
+            has_international_domain_name=verdict.has_international_domain_name,
+            has_international_mailbox_name=verdict.has_international_mailbox_name,
+            is_disposable=verdict.is_disposable,
+            is_free=verdict.is_free,
+            is_role=verdict.is_role,
+            syntax_failure_index=verdict.syntax_failure_index,
+            suggestions=verdict.suggestions,
+            evidence=verdict.evidence,
+            completed_on=completed_on,
+        )
 
 
 # The entries table's columns, one per `StoredEntry` attribute.
