@@ -31,6 +31,7 @@ virtual   unix  -       n       n       -       -       virtual
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
 """
 
 
@@ -109,8 +110,13 @@ def main_cf(layout: Layout) -> str:
     return "".join(f"{key} = {value}\n" for key, value in settings.items())
 
 
+def _option(key: str, value: str) -> str:
+    # master.cf(5): a value with white space goes in the "-o { name = value }" form
+    return f"-o {{{key} = {value}}}" if any(space in value for space in " \t") else f"-o {key}={value}"
+
+
 def _listener(host: MailHost, port: int, policy_port: int) -> str:
-    options = [f"-o {key}={value}" for key, value in host.profile.overrides]
+    options = [_option(key, value) for key, value in host.profile.overrides]
     if host.profile.greylist:
         restrictions = f"reject_unlisted_recipient, check_policy_service inet:127.0.0.1:{policy_port}"
         options.append(f"-o {{smtpd_recipient_restrictions = {restrictions}}}")

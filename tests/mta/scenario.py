@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from tests.mailfarm.farm import CERTIFICATE_DIR
 from verifalia_server.engine.statuses import Status
 
 ZONE = "mta.mailfarm.net"
@@ -49,6 +51,61 @@ def concurrency_limited(sessions: int) -> Profile:
 def recipient_limited(recipients: int) -> Profile:
     """At most `recipients` RCPT accepted per message transaction."""
     return Profile("recipients", (("smtpd_recipient_limit", str(recipients)),))
+
+
+def starttls(security_level: str = "may") -> Profile:
+    """STARTTLS (RFC 3207) with the mail farm's self-signed certificate, each handshake logged.
+
+    `may` offers it; `encrypt` requires it: MAIL FROM before the handshake answers
+    530 5.7.0 "Must issue a STARTTLS command first" (RFC 3207 §4).
+    """
+    return Profile(
+        f"tls-{security_level}",
+        (
+            ("smtpd_tls_security_level", security_level),
+            ("smtpd_tls_cert_file", str(CERTIFICATE_DIR / "cert.pem")),
+            ("smtpd_tls_key_file", str(CERTIFICATE_DIR / "key.pem")),
+            ("smtpd_tls_loglevel", "1"),
+        ),
+    )
+
+
+def sender_access(table: Path, *, delay_reject: bool = True) -> Profile:
+    """MAIL FROM checked against the texthash access `table` (tests/mta/tables.py writes one); refused at
+    RCPT TO, as Postfix does by default, or at MAIL FROM itself without `delay_reject`."""
+    return Profile(
+        "sender-access",
+        (
+            ("smtpd_sender_restrictions", f"check_sender_access texthash:{table}"),
+            ("smtpd_delay_reject", "yes" if delay_reject else "no"),
+        ),
+    )
+
+
+def client_access(table: Path, *, delay_reject: bool = True) -> Profile:
+    """The client's address checked against the texthash access `table`; refused at RCPT TO, as Postfix
+    does by default, or without `delay_reject` in the greeting (554 instead of 220, RFC 5321 §3.1)."""
+    return Profile(
+        "client-access",
+        (
+            ("smtpd_client_restrictions", f"check_client_access texthash:{table}"),
+            ("smtpd_delay_reject", "yes" if delay_reject else "no"),
+        ),
+    )
+
+
+def recipient_access(table: Path) -> Profile:
+    """RCPT TO checked against the texthash access `table` before the virtual mailbox table."""
+    restrictions = f"check_recipient_access texthash:{table}, reject_unlisted_recipient"
+    return Profile("recipient-access", (("smtpd_recipient_restrictions", restrictions),))
+
+
+def smtputf8(enabled: bool) -> Profile:
+    """SMTPUTF8 (RFC 6531) advertised or not; when advertised, strictly: a UTF-8 address is taken only in
+    a transaction whose MAIL FROM carried the SMTPUTF8 parameter (RFC 6531 §3.4)."""
+    if enabled:
+        return Profile("smtputf8", (("smtputf8_enable", "yes"), ("strict_smtputf8", "yes")))
+    return Profile("ascii-only", (("smtputf8_enable", "no"),))
 
 
 @dataclass(frozen=True, slots=True)
