@@ -115,7 +115,7 @@ def test_the_readme_example_routes_by_mx_host_and_by_domain(tmp_path: Path) -> N
     assert outlook[0].helo_name == "probe-eu.example.com"
     # The next connection starts with the next proxy of the pool; the other follows as the fail-over.
     assert router.route("contoso-com.mail.protection.outlook.com", "contoso.com") == outlook[::-1]
-    assert router.route("gmail-smtp-in.l.google.com", "gmail.com") == (
+    assert router.route("mx1.gmail.example", "gmail.com") == (
         SourceAddress("192.0.2.10", "mail.example.com"),
     )
     assert router.route("mx.example.org", "example.org") == (DIRECT,)
@@ -154,7 +154,7 @@ def test_without_a_default_in_the_file_the_environment_pool_serves_the_rest(tmp_
     environ["VERIFALIA_SMTP_PROXY"] = "socks5://10.0.0.5:1080"
     router = Router(_plan(environ))
 
-    assert router.route("gmail-smtp-in.l.google.com", "gmail.com") == (DIRECT,)
+    assert router.route("mx1.gmail.example", "gmail.com") == (DIRECT,)
     assert router.route("mx.example.net", "example.net") == (Socks5Proxy("10.0.0.5", 1080),)
 
 
