@@ -181,3 +181,54 @@ async def test_an_entry_throttled_past_its_deadline_says_so(mta_farm_factory: Mt
         assert verdict.evidence is not None
         assert verdict.evidence.reply_code == 450
         assert "too many recipients from" in (verdict.evidence.reply_text or "")
+
+
+async def test_each_source_address_is_paced_on_its_own_and_seen_by_postfix(
+    mta_farm_factory: MtaFarmFactory,
+) -> None:
+    # Five recipients per client per 10 s: two source addresses are two clients to anvil.
+    farm = await mta_farm_factory(one_host("sources", throttled(recipients=5), existing=6, missing=2))
+    engine = engine_for(farm, VERIFALIA_SMTP_SOURCE_ADDRESSES="127.0.0.71,127.0.0.72")
+
+    found = await statuses(engine, list(farm.expected))
+
+    assert wrong(found, farm.expected) == {}
+    for source in ("127.0.0.71", "127.0.0.72"):
+        assert await farm.log.wait_for(LogEvent.CONNECT, client=source) >= 1
+    assert farm.log.count(LogEvent.CONNECT, client="127.0.0.1") == 0
+
+
+async def test_a_job_waiting_for_a_throttling_exchanger_spends_no_retry(
+    mta_farm_factory: MtaFarmFactory, database_url: str, pool: asyncpg.Pool[Any]
+) -> None:
+    farm = await mta_farm_factory(one_host("slow", throttled(recipients=5), existing=6, missing=3))
+    addresses = list(farm.expected)
+    account = await create_test_account(pool)
+    environ = {
+        **farm.engine_environ(),
+        "VERIFALIA_SCHEDULER_POLL_SECONDS": "0.05",
+        "VERIFALIA_SMTP_THROTTLE_WAIT": "2",
+        # Any spent retry would end the entry at once: Standard has no retry left.
+        "VERIFALIA_RETRY_DELAYS_STANDARD": "",
+    }
+
+    async with run_cluster(database_url, environ, count=2) as cluster, aiohttp.ClientSession() as session:
+        auth = basic_auth(account.sid, account.token)
+        body = {"entries": [{"inputData": address} for address in addresses]}
+        async with session.post(
+            f"{cluster.urls[0]}/v2.6/email-validations", json=body, headers=auth
+        ) as reply:
+            job_id = (await reply.json())["overview"]["id"]
+        url = f"{cluster.urls[1]}/v2.6/email-validations/{job_id}"
+        for _ in range(60):
+            async with session.get(f"{url}/overview?waitTime=5000", headers=auth) as reply:
+                if reply.status == 200:
+                    break
+        async with session.get(f"{url}/entries", headers=auth) as reply:
+            entries = (await reply.json())["data"]
+
+    found = {entry["inputData"]: Status(entry["status"]) for entry in entries}
+    assert wrong(found, farm.expected) == {}
+    assert await farm.log.wait_for(LogEvent.RECIPIENT_RATE) >= 1
+    attempts = await pool.fetchval("SELECT max(attempt) FROM entries WHERE job_id = $1::uuid", job_id)
+    assert attempts == 0
