@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -133,13 +134,18 @@ def _nodes(unit: Path, count: int, logs: Path) -> Iterator[list[subprocess.Popen
         for instance in range(1, count + 1):
             user, directory, environ, command = _unit_command(unit, instance)
             log = (logs / f"api-{instance}.log").open("wb")
+            account = pwd.getpwnam(user)
+            # As systemd's User= does: the node itself runs as the service user, so killing it kills the node.
             processes.append(
                 subprocess.Popen(
-                    ["runuser", "-u", user, "--", *command],
+                    command,
                     cwd=directory,
                     env=environ,
                     stdout=log,
                     stderr=log,
+                    user=account.pw_uid,
+                    group=account.pw_gid,
+                    extra_groups=[],
                 )
             )
         yield processes
