@@ -21,8 +21,7 @@ import contextlib
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -64,15 +63,14 @@ def evidence_of(stored: Any) -> Evidence | None:
     return Evidence(**{attribute: stored.get(key) for attribute, key in EVIDENCE_KEYS.items()})
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEntry:
+class StoredEntry(NamedTuple):
     """One entry as stored: its input, and its verdict once verified (`status` None while pending).
 
     Each attribute is the column of the same name (`ENTRY_FIELDS`); the parsed address is
-    `PARSED_ADDRESS_FIELDS`.
+    `PARSED_ADDRESS_FIELDS`. A named tuple: snapshots and exports build one per entry, cheaply.
     """
 
-    index: int
+    index: int  # type: ignore[assignment]  # the column is named index; tuple.index is never used
     input_data: str
     custom: str | None
     status: Status | None
@@ -94,12 +92,13 @@ class StoredEntry:
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> StoredEntry:
         """The entry of a row with the columns of `ENTRY_FIELDS` (or of `SUMMARY_FIELDS`)."""
-        values = {name: row.get(name) for name in ENTRY_FIELDS}
-        status = values["status"]
-        values["status"] = None if status is None else Status(status)
-        values["suggestions"] = tuple(values["suggestions"] or ())
-        values["evidence"] = evidence_of(values["evidence"])
-        return cls(**values)
+        # Positional, in ENTRY_FIELDS order: this runs once per entry of every snapshot and export.
+        values = list(map(row.get, ENTRY_FIELDS))
+        status = values[_STATUS_POSITION]
+        values[_STATUS_POSITION] = None if status is None else _STATUS_BY_VALUE[status]
+        values[_SUGGESTIONS_POSITION] = tuple(values[_SUGGESTIONS_POSITION] or ())
+        values[_EVIDENCE_POSITION] = evidence_of(values[_EVIDENCE_POSITION])
+        return cls._make(values)
 
     @classmethod
     def from_verdict(cls, index: int, verdict: Verdict, completed_on: dt.datetime) -> StoredEntry:
@@ -127,7 +126,11 @@ class StoredEntry:
 
 
 # The entries table's columns, one per `StoredEntry` attribute.
-ENTRY_FIELDS = tuple(field.name for field in fields(StoredEntry))
+ENTRY_FIELDS = StoredEntry._fields
+_STATUS_POSITION = ENTRY_FIELDS.index("status")
+_SUGGESTIONS_POSITION = ENTRY_FIELDS.index("suggestions")
+_EVIDENCE_POSITION = ENTRY_FIELDS.index("evidence")
+_STATUS_BY_VALUE = {status.value: status for status in Status}
 # The columns every read needs; suggestions and evidence are only read where they are shown.
 SUMMARY_FIELDS = tuple(name for name in ENTRY_FIELDS if name not in ("suggestions", "evidence"))
 _SELECT = f"SELECT {', '.join(ENTRY_FIELDS)} FROM entries"

@@ -1,7 +1,7 @@
 """The one wire rendering of a verified entry (the v2 entry object), and of its evidence.
 
-Every surface derives its entries from `entry`: the v2 job reads and entry pages, v1.4 snapshots
-(`api.v1.handlers`) and v2 exports (`api.v2.export`).
+The v2 job reads and entry pages, v2 exports (`api.v2.export`) and `check --json` render entries with
+`entry`; v1.4 snapshots (`api.v1.handlers`), whose fields are frozen, write the same `StoredEntry` directly.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from verifalia_server.api.shared.wire import iso_datetime
-from verifalia_server.engine.statuses import classify
+from verifalia_server.engine.statuses import Status, classify
 from verifalia_server.engine.verdict import Evidence
 from verifalia_server.store.entries import StoredEntry
 
@@ -23,6 +23,9 @@ _EVIDENCE_ATTRIBUTES = {
     "egress": "egress",
 }
 EVIDENCE_KEYS = tuple(_EVIDENCE_ATTRIBUTES)
+# Looked up once per entry of every page, snapshot and export.
+_STATUS_TEXT = {status: status.value for status in Status}
+_CLASSIFICATION_TEXT = {status: classify(status).value for status in Status}
 
 
 def evidence_body(evidence: Evidence | None) -> dict[str, Any] | None:
@@ -35,15 +38,15 @@ def evidence_body(evidence: Evidence | None) -> dict[str, Any] | None:
 def entry(stored: StoredEntry, *, with_evidence: bool = False) -> dict[str, Any]:
     """The one v2 rendering of a verified entry, and its evidence when asked for (`include=evidence`).
 
-    v1.4 snapshots (`api.v1.handlers.entry_json`) and v2 exports (`api.v2.export`) are derived from it.
+    v2 exports (`api.v2.export`) are derived from it.
     """
     if stored.status is None:
         raise ValueError(f"entry {stored.index} has no verdict yet")
     body: dict[str, Any] = {
         "index": stored.index,
         "inputData": stored.input_data,
-        "classification": classify(stored.status).value,
-        "status": stored.status.value,
+        "classification": _CLASSIFICATION_TEXT[stored.status],
+        "status": _STATUS_TEXT[stored.status],
         "emailAddress": stored.email_address,
         "emailAddressLocalPart": stored.local_part,
         "emailAddressDomainPart": stored.domain_part,

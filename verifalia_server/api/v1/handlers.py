@@ -12,7 +12,6 @@ import orjson
 from aiohttp import web
 
 from verifalia_server.api.shared.auth import require
-from verifalia_server.api.shared.entry import entry as v2_entry
 from verifalia_server.api.shared.errors import ApiError, bad_request, error_for_status
 from verifalia_server.api.shared.keys import EVENTS_KEY, POOL_KEY, SETTINGS_KEY, SNAPSHOT_CACHE_KEY
 from verifalia_server.api.shared.middleware import CLIENT_IP_KEY
@@ -31,25 +30,6 @@ ENGINE_VERSION = f"verifalia-server {version('verifalia-server')}"
 _STREAM_CHUNK = 5000
 # The largest body the relaxed (pure-Python, slow) parser takes: hand-written bodies, not bulk uploads.
 RELAXED_JSON_MAX_BYTES = 64 * 1024
-# The v2 entry fields a v1.4 entry shows, in order; v1.4 shows no index, classification or suggestions.
-_V1_FIELDS = (
-    "inputData",
-    "custom",
-    "completedOn",
-    "emailAddress",
-    "asciiEmailAddressDomainPart",
-    "emailAddressLocalPart",
-    "emailAddressDomainPart",
-    "hasInternationalDomainName",
-    "hasInternationalMailboxName",
-    "isDisposableEmailAddress",
-    "isFreeEmailAddress",
-    "isRoleAccount",
-    "syntaxFailureIndex",
-    "duplicateOf",
-)
-# Fields v1.4 always shows, null when the v2 entry leaves them out.
-_V1_ALWAYS = frozenset({"completedOn", "syntaxFailureIndex"})
 
 
 def _v1_status_fields(status: Status) -> dict[str, Any]:
@@ -58,14 +38,37 @@ def _v1_status_fields(status: Status) -> dict[str, Any]:
 
 
 # Precomputed per status: the v1.4 spelling and its shorthand booleans.
-_STATUS_FIELDS: dict[str, dict[str, Any]] = {status.value: _v1_status_fields(status) for status in Status}
+_STATUS_FIELDS: dict[Status, dict[str, Any]] = {status: _v1_status_fields(status) for status in Status}
 
 
 def entry_json(stored: StoredEntry) -> dict[str, Any]:
-    """One completed entry as the v1.4 snapshot shows it: its v2 entry, in the v1.4 code set."""
-    body = v2_entry(stored)
-    entry = {name: body.get(name) for name in _V1_FIELDS if name in body or name in _V1_ALWAYS}
-    entry.update(_STATUS_FIELDS[body["status"]])
+    """One completed entry as the v1.4 snapshot shows it: the stored entry in v1.4's field set and codes.
+
+    Written field by field from the stored entry, not through the v2 rendering: a 100,000-entry snapshot
+    builds this 100,000 times, and v1.4's fields are frozen.
+    """
+    if stored.status is None:
+        raise ValueError(f"entry {stored.index} has no verdict yet")
+    entry: dict[str, Any] = {"inputData": stored.input_data}
+    if stored.custom is not None:
+        entry["custom"] = stored.custom
+    completed_on = stored.completed_on
+    entry.update(
+        completedOn=None if completed_on is None else iso_datetime(completed_on),
+        emailAddress=stored.email_address,
+        asciiEmailAddressDomainPart=stored.ascii_domain_part,
+        emailAddressLocalPart=stored.local_part,
+        emailAddressDomainPart=stored.domain_part,
+        hasInternationalDomainName=stored.has_international_domain_name,
+        hasInternationalMailboxName=stored.has_international_mailbox_name,
+        isDisposableEmailAddress=stored.is_disposable,
+        isFreeEmailAddress=stored.is_free,
+        isRoleAccount=stored.is_role,
+        syntaxFailureIndex=stored.syntax_failure_index,
+    )
+    if stored.duplicate_of is not None:
+        entry["duplicateOf"] = stored.duplicate_of
+    entry.update(_STATUS_FIELDS[stored.status])
     return entry
 
 
