@@ -100,3 +100,6 @@ async def test_the_root_names_the_node_and_its_surfaces(node: V2Node) -> None:
         body = await response.json()
     assert body["metrics"] == "/metrics"
     assert body["openapi"] == "/openapi.json"
+    async with node.session.get(f"{node.url}{body['webClient']}") as response:
+        assert response.status == 200
+        assert response.content_type == "text/html"

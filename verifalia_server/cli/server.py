@@ -158,6 +158,7 @@ def _print_demo_banner(account_id: int, sid: str, token: str, ports: list[int], 
         f"  Account id      : {account_id}\n"
         f"  Sub-account SID : {sid}\n  Auth token      : {token}\n"
         "  The token is shown only now; keep it.\n"
+        f"  Web client area: http://{host}:{ports[0]}/app/ (sign in with the SID and token)\n"
         f"  Try: curl -u {sid}:{token} http://{host}:{ports[0]}/v1.4/account-balance\n"
         f"  Add a LeadRocks app: verifalia-server accounts app create --account {account_id} --name demo\n"
         f"{rule}\n",

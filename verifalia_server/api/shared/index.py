@@ -17,6 +17,7 @@ async def index(request: web.Request) -> web.Response:
             "openapi": "/openapi.json",
             "health": "/health",
             "metrics": "/metrics",
+            "webClient": "/app/",
         }
     )
 
