@@ -108,3 +108,8 @@ def test_the_sql_pattern_matches_the_store_statements() -> None:
     assert any(text.lstrip().startswith("UPDATE entries AS e SET") for text in found)
     assert any("INSERT INTO" in text for text in found)
     assert not _SQL.search("Select the rows to update from the form, then delete from the list.")
+
+
+def test_the_callback_dispatcher_knows_nothing_of_the_api() -> None:
+    assert len(_modules("callbacks")) >= 2
+    assert _violations("callbacks", ("verifalia_server.api", "verifalia_server.cli", "aiohttp.web")) == []

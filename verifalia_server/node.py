@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -20,9 +21,9 @@ from typing import Any
 from aiohttp import web
 
 from verifalia_server.api.shared.access_log import ACCESS_LOGGER, AccessLogger
-from verifalia_server.api.shared.callback_resolver import CallbackResolverConfig
-from verifalia_server.api.shared.callbacks import CallbackDispatcher
 from verifalia_server.api.web_app import create_web_app
+from verifalia_server.callbacks.dispatcher import CallbackDispatcher
+from verifalia_server.callbacks.resolver import CallbackResolverConfig
 from verifalia_server.engine import Engine
 from verifalia_server.engine.config import EngineConfig
 from verifalia_server.scheduler import Scheduler
@@ -53,7 +54,8 @@ def build_app(settings: NodeSettings, pool: Pool[Any]) -> web.Application:
 
 def create_app(settings: ServiceSettings, pool: Pool[Any], engine_config: EngineConfig) -> web.Application:
     """Build a node with these service and engine sections, the others read from the environment."""
-    return build_app(NodeSettings.from_env(os.environ, service=settings, engine=engine_config), pool)
+    node = NodeSettings.from_env(os.environ)
+    return build_app(dataclasses.replace(node, service=settings, engine=engine_config), pool)
 
 
 def _background(

@@ -7,8 +7,8 @@ import socket
 import pytest
 
 from tests.mailfarm.farm import MailFarm
-from verifalia_server.api.shared.callback_resolver import CallbackResolver, CallbackResolverConfig
-from verifalia_server.api.shared.callbacks import CallbackUrlError, check_callback_destination
+from verifalia_server.callbacks.dispatcher import CallbackUrlError, check_callback_destination
+from verifalia_server.callbacks.resolver import CallbackResolver, CallbackResolverConfig
 from verifalia_server.environment import ConfigError
 from verifalia_server.settings import callback_servers, parse_servers
 

@@ -12,8 +12,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tests.v2.conftest import NodeFactory, V2Node, entries, problem, submit
-from verifalia_server.api.shared.callback_resolver import CallbackResolverConfig
-from verifalia_server.api.shared.callbacks import EVENT_TYPE, CallbackUrlError, check_callback_destination
+from verifalia_server.callbacks.dispatcher import EVENT_TYPE, CallbackUrlError, check_callback_destination
+from verifalia_server.callbacks.resolver import CallbackResolverConfig
 
 FAST_CALLBACKS = {
     "VERIFALIA_ALLOW_PRIVATE_CALLBACKS": "1",

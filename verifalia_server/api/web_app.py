@@ -10,8 +10,8 @@ from aiohttp import web
 from verifalia_server import web as web_client
 from verifalia_server.api.leadrocks import routes as leadrocks
 from verifalia_server.api.shared import cors, health, index, metrics, openapi
-from verifalia_server.api.shared.callback_resolver import CALLBACK_RESOLVER_KEY, CallbackResolverConfig
 from verifalia_server.api.shared.keys import (
+    CALLBACK_RESOLVER_KEY,
     ENGINE_CONFIG_KEY,
     ENGINE_KEY,
     EVENTS_KEY,
@@ -35,6 +35,7 @@ from verifalia_server.api.shared.snapshots import SnapshotCache
 from verifalia_server.api.shared.surfaces import LEADROCKS, V1_4, V2, mount
 from verifalia_server.api.v1 import handlers as v1
 from verifalia_server.api.v2 import routes as v2
+from verifalia_server.callbacks.resolver import CallbackResolverConfig
 from verifalia_server.engine import Engine
 from verifalia_server.settings import NodeSettings
 from verifalia_server.store.database import Pool

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -12,7 +11,7 @@ from typing import Any, TypeAlias
 
 import orjson
 
-from verifalia_server.settings import ServiceSettings
+from verifalia_server.settings import NodeSettings, ServiceSettings
 from verifalia_server.store.database import Pool, create_pool, database_url
 from verifalia_server.store.migrations import apply_migrations
 
@@ -94,7 +93,7 @@ def database_handler(
     """
 
     def run(args: argparse.Namespace) -> int:
-        settings = ServiceSettings.from_env(os.environ)
+        settings = NodeSettings.from_env().service
         with database_url(settings.database_url, settings.data_dir) as url:
             try:
                 result = asyncio.run(_with_pool(url, settings, action, args))

@@ -87,7 +87,7 @@ def _tls_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
 
 def _serve(args: argparse.Namespace) -> int:
     configure_logging()
-    settings = NodeSettings.from_env(os.environ)
+    settings = NodeSettings.from_env()
     service = dataclasses.replace(
         settings.service,
         node_id=args.node_id or settings.service.node_id,
@@ -121,7 +121,7 @@ def listen_failure(host: str, port: int, error: OSError, holder: str) -> str:
 
 def _migrate(_args: argparse.Namespace) -> int:
     configure_logging()
-    settings = ServiceSettings.from_env(os.environ)
+    settings = NodeSettings.from_env().service
     with database_url(settings.database_url, settings.data_dir) as url:
         applied = asyncio.run(apply_migrations(url, settings.migrations_dir))
     print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
@@ -226,7 +226,7 @@ async def _listen_failure(host: str, ports: Sequence[int]) -> str | None:
 
 def _cluster(args: argparse.Namespace) -> int:
     configure_logging()
-    settings = ServiceSettings.from_env(os.environ)
+    settings = NodeSettings.from_env().service
     ports = [args.base_port, args.base_port + 1]
     # Checked before the database is touched: a second cluster leaves the running one alone.
     failure = asyncio.run(_listen_failure(args.host, ports))

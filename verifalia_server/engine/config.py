@@ -58,7 +58,7 @@ class EngineConfig:
             for quality, default in defaults.retry_delays.items()
         }
         return cls(
-            dns_servers=_parse_servers(environ.get("VERIFALIA_DNS_SERVERS", "")),
+            dns_servers=parse_dns_servers(environ.get("VERIFALIA_DNS_SERVERS", "")),
             dns_timeout=number(environ, "VERIFALIA_DNS_TIMEOUT", defaults.dns_timeout),
             dns_cache_size=integer(environ, "VERIFALIA_DNS_CACHE_SIZE", defaults.dns_cache_size),
             allow_private_mx=flag(environ, "VERIFALIA_ALLOW_PRIVATE_MX", defaults.allow_private_mx),
@@ -104,7 +104,7 @@ class EngineConfig:
         )
 
 
-def _parse_servers(raw: str) -> tuple[tuple[str, int], ...]:
+def parse_dns_servers(raw: str) -> tuple[tuple[str, int], ...]:
     """Parse `ip`, `ip:port` or `[ipv6]:port` items of VERIFALIA_DNS_SERVERS."""
     servers: list[tuple[str, int]] = []
     for item in (part.strip() for part in raw.split(",")):

@@ -24,6 +24,14 @@ class InsufficientCredits(DomainError):
         self.available = available
 
 
+class Forbidden(DomainError):
+    """The caller's credentials lack the permission the operation needs; the message names it."""
+
+    def __init__(self, permission: str) -> None:
+        super().__init__(f"The credentials lack the '{permission}' permission for this operation.")
+        self.permission = permission
+
+
 class NotFound(DomainError):
     """No such job for this account (another account's jobs are not found either)."""
 

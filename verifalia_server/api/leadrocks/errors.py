@@ -47,6 +47,7 @@ class LeadRocksError(ApiError):
 
 
 # The LeadRocks code of each business failure; input the store cannot take is a row of the uploaded file.
+# Others (a missing permission: `Forbidden`) keep their HTTP status and take the code closest to it.
 _DOMAIN_CODES: dict[type[DomainError], ErrorCode] = {
     InsufficientCredits: ErrorCode.NO_CREDITS,
     InvalidInput: ErrorCode.INVALID_FILE,

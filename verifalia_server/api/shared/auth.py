@@ -11,6 +11,7 @@ from aiohttp import web
 from verifalia_server.api.shared import tokens
 from verifalia_server.api.shared.errors import ApiError
 from verifalia_server.api.shared.keys import JWT_SECRET_KEY, POOL_KEY
+from verifalia_server.service.errors import Forbidden
 from verifalia_server.service.text import is_storable
 from verifalia_server.store.accounts import get_subaccount, token_matches
 
@@ -28,11 +29,9 @@ class Principal:
     is_bearer: bool
 
     def require(self, permission: str) -> None:
-        """Raise 403 unless the sub-account holds `permission`."""
+        """Raise `Forbidden` unless the sub-account holds `permission` (each surface answers it 403)."""
         if permission not in self.permissions:
-            raise ApiError(
-                403, "Forbidden", f"The credentials lack the '{permission}' permission for this operation."
-            )
+            raise Forbidden(permission)
 
 
 PRINCIPAL_KEY = web.RequestKey("principal", Principal)

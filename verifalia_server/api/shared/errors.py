@@ -15,6 +15,7 @@ from aiohttp import web
 
 from verifalia_server.service.errors import (
     DomainError,
+    Forbidden,
     Gone,
     InsufficientCredits,
     InvalidInput,
@@ -77,6 +78,7 @@ def error_for_status(
 _DOMAIN_STATUSES: dict[type[DomainError], int] = {
     InvalidInput: 400,
     InsufficientCredits: 402,
+    Forbidden: 403,
     LimitReached: 403,
     NotFound: 404,
     StillInProgress: 406,

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from verifalia_server.api.shared.limiter import ConcurrencyLimiter
 from verifalia_server.api.shared.snapshots import SnapshotCache
+from verifalia_server.callbacks.resolver import CallbackResolverConfig
 from verifalia_server.engine import Engine
 from verifalia_server.engine.config import EngineConfig
 from verifalia_server.settings import LeadRocksSettings, ServiceSettings, V2Settings
@@ -25,3 +26,4 @@ EVENTS_KEY = web.AppKey("events", JobEvents)
 LIMITER_KEY = web.AppKey("limiter", ConcurrencyLimiter)
 JWT_SECRET_KEY = web.AppKey("jwt_secret", SharedSecret)
 SNAPSHOT_CACHE_KEY = web.AppKey("snapshot_cache", SnapshotCache)
+CALLBACK_RESOLVER_KEY = web.AppKey("callback_resolver", CallbackResolverConfig)

@@ -29,9 +29,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
-from verifalia_server.api.shared.callbacks import CallbackUrlError, check_callback_url
 from verifalia_server.api.shared.errors import bad_request
 from verifalia_server.api.shared.files import FileSettings, LineEnding
+from verifalia_server.callbacks.dispatcher import CallbackUrlError, check_callback_url
 from verifalia_server.engine.verdict import Quality
 from verifalia_server.service.submission import Deduplication, Submission, SubmittedEntry
 

@@ -14,9 +14,14 @@ import orjson
 from aiohttp import web
 
 from verifalia_server.api.shared.auth import Principal, require
-from verifalia_server.api.shared.callback_resolver import CALLBACK_RESOLVER_KEY
 from verifalia_server.api.shared.errors import ApiError
-from verifalia_server.api.shared.keys import EVENTS_KEY, POOL_KEY, SETTINGS_KEY, V2_SETTINGS_KEY
+from verifalia_server.api.shared.keys import (
+    CALLBACK_RESOLVER_KEY,
+    EVENTS_KEY,
+    POOL_KEY,
+    SETTINGS_KEY,
+    V2_SETTINGS_KEY,
+)
 from verifalia_server.api.shared.middleware import CLIENT_IP_KEY
 from verifalia_server.api.v2 import serializers
 from verifalia_server.api.v2.evidence import wants_evidence

@@ -7,8 +7,6 @@ import asyncio
 import orjson
 from aiohttp import web
 
-from verifalia_server.api.shared.callback_resolver import CallbackResolverConfig
-from verifalia_server.api.shared.callbacks import CallbackUrlError, check_callback_destination
 from verifalia_server.api.shared.errors import bad_request
 from verifalia_server.api.shared.files import extract_addresses, read_upload
 from verifalia_server.api.shared.models import (
@@ -18,6 +16,8 @@ from verifalia_server.api.shared.models import (
     parse_body,
     submitted_entries,
 )
+from verifalia_server.callbacks.dispatcher import CallbackUrlError, check_callback_destination
+from verifalia_server.callbacks.resolver import CallbackResolverConfig
 from verifalia_server.service.submission import Submission, SubmittedEntry
 
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from verifalia_server.api.shared.callback_resolver import (
+from verifalia_server.callbacks.resolver import (
     CallbackResolver,
     CallbackResolverConfig,
     is_localhost,

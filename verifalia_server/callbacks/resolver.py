@@ -18,7 +18,6 @@ import dns.asyncresolver
 import dns.exception
 import dns.nameserver
 import dns.resolver
-from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
@@ -35,9 +34,6 @@ class CallbackResolverConfig:
     servers: Servers = ()
     timeout: float = 5.0
     allow_private: bool = False
-
-
-CALLBACK_RESOLVER_KEY = web.AppKey("callback_resolver", CallbackResolverConfig)
 
 
 def is_localhost(host: str) -> bool:
