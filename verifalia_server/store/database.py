@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import subprocess
@@ -134,8 +135,7 @@ DEFAULT_ACQUIRE_TIMEOUT = 5.0
 class _BoundedPool(asyncpg.Pool):  # type: ignore[misc]
     """A pool whose `acquire` (and so every `pool.fetch`/`execute`) waits at most `acquire_timeout`.
 
-    The same timeout bounds the release of a connection (asyncpg waits for a cancelled statement and resets
-    the connection there), so a frozen server cannot hold a request beyond it.
+    Releasing a connection resets it with a statement, bounded like every statement by the command timeout.
     """
 
     def __init__(self, *args: Any, acquire_timeout: float, **kwargs: Any) -> None:
@@ -145,6 +145,14 @@ class _BoundedPool(asyncpg.Pool):  # type: ignore[misc]
     def acquire(self, *, timeout: float | None = None) -> Any:
         """Acquire a connection, waiting at most `timeout` (the pool's acquire timeout by default)."""
         return super().acquire(timeout=self._acquire_timeout if timeout is None else timeout)
+
+    async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 - asyncpg's signature
+        # Every request acquires a connection or two: with one free at hand (its reconnection bounded by
+        # the pool's connect timeout) no timer is armed; only a wait for a busy pool is bounded.
+        if timeout is None or self._queue.qsize():
+            return await super()._acquire(None)
+        async with asyncio.timeout(timeout):
+            return await super()._acquire(None)
 
 
 async def create_pool(
@@ -166,6 +174,8 @@ async def create_pool(
         url,
         acquire_timeout=acquire_timeout,
         command_timeout=statement_timeout + _CLIENT_TIMEOUT_MARGIN,
+        # Opening a connection (also when a free one reconnects) waits no longer than an acquire.
+        timeout=acquire_timeout,
         min_size=min_size,
         max_size=max_size,
         max_queries=50_000,
