@@ -52,6 +52,30 @@ def engine_for(farm: MtaFarm, **environ: str) -> Engine:
     return Engine(EngineConfig.from_env({**farm.engine_environ(), **environ}))
 
 
+async def run_job(
+    database_url: str, pool: asyncpg.Pool[Any], environ: Mapping[str, str], addresses: list[str]
+) -> tuple[str, dict[str, Status]]:
+    """Submit `addresses` as one v2 job to api-1 of a two-node cluster, await it on api-2: id and statuses."""
+    account = await create_test_account(pool)
+    environ = {**environ, "VERIFALIA_SCHEDULER_POLL_SECONDS": "0.05"}
+    async with run_cluster(database_url, environ, count=2) as cluster, aiohttp.ClientSession() as session:
+        auth = basic_auth(account.sid, account.token)
+        body = {"entries": [{"inputData": address} for address in addresses]}
+        async with session.post(
+            f"{cluster.urls[0]}/v2.6/email-validations", json=body, headers=auth
+        ) as reply:
+            assert reply.status in {200, 202}, await reply.text()
+            job_id: str = (await reply.json())["overview"]["id"]
+        url = f"{cluster.urls[1]}/v2.6/email-validations/{job_id}"
+        for _ in range(60):
+            async with session.get(f"{url}/overview?waitTime=5000", headers=auth) as reply:
+                if reply.status == 200:
+                    break
+        async with session.get(f"{url}/entries?limit=1000", headers=auth) as reply:
+            entries = (await reply.json())["data"]
+    return job_id, {entry["inputData"]: Status(entry["status"]) for entry in entries}
+
+
 async def statuses(engine: Engine, addresses: list[str]) -> dict[str, Status]:
     verdicts = await verify_all(engine, addresses, Quality.STANDARD)
     return {verdict.input_data: verdict.status for verdict in verdicts}
@@ -139,26 +163,9 @@ async def test_a_job_on_two_nodes_ends_with_the_statuses_of_check(
     farm = await mta_farm_factory(scenario)
     addresses = list(scenario.expected)
     checked = await statuses(engine_for(farm), addresses)
-    account = await create_test_account(pool)
-    environ = {**farm.engine_environ(), "VERIFALIA_SCHEDULER_POLL_SECONDS": "0.05"}
 
-    async with run_cluster(database_url, environ, count=2) as cluster, aiohttp.ClientSession() as session:
-        auth = basic_auth(account.sid, account.token)
-        body = {"entries": [{"inputData": address} for address in addresses]}
-        async with session.post(
-            f"{cluster.urls[0]}/v2.6/email-validations", json=body, headers=auth
-        ) as reply:
-            assert reply.status in {200, 202}, await reply.text()
-            job_id = (await reply.json())["overview"]["id"]
-        url = f"{cluster.urls[1]}/v2.6/email-validations/{job_id}"
-        for _ in range(60):
-            async with session.get(f"{url}/overview?waitTime=5000", headers=auth) as reply:
-                if reply.status == 200:
-                    break
-        async with session.get(f"{url}/entries?limit=1000", headers=auth) as reply:
-            entries = (await reply.json())["data"]
+    _, from_job = await run_job(database_url, pool, farm.engine_environ(), addresses)
 
-    from_job = {entry["inputData"]: Status(entry["status"]) for entry in entries}
     assert from_job == checked
     assert wrong(from_job, scenario.expected) == {}
 
@@ -202,32 +209,15 @@ async def test_a_job_waiting_for_a_throttling_exchanger_spends_no_retry(
     mta_farm_factory: MtaFarmFactory, database_url: str, pool: asyncpg.Pool[Any]
 ) -> None:
     farm = await mta_farm_factory(one_host("slow", throttled(recipients=5), existing=6, missing=3))
-    addresses = list(farm.expected)
-    account = await create_test_account(pool)
     environ = {
         **farm.engine_environ(),
-        "VERIFALIA_SCHEDULER_POLL_SECONDS": "0.05",
         "VERIFALIA_SMTP_THROTTLE_WAIT": "2",
         # Any spent retry would end the entry at once: Standard has no retry left.
         "VERIFALIA_RETRY_DELAYS_STANDARD": "",
     }
 
-    async with run_cluster(database_url, environ, count=2) as cluster, aiohttp.ClientSession() as session:
-        auth = basic_auth(account.sid, account.token)
-        body = {"entries": [{"inputData": address} for address in addresses]}
-        async with session.post(
-            f"{cluster.urls[0]}/v2.6/email-validations", json=body, headers=auth
-        ) as reply:
-            job_id = (await reply.json())["overview"]["id"]
-        url = f"{cluster.urls[1]}/v2.6/email-validations/{job_id}"
-        for _ in range(60):
-            async with session.get(f"{url}/overview?waitTime=5000", headers=auth) as reply:
-                if reply.status == 200:
-                    break
-        async with session.get(f"{url}/entries", headers=auth) as reply:
-            entries = (await reply.json())["data"]
+    job_id, found = await run_job(database_url, pool, environ, list(farm.expected))
 
-    found = {entry["inputData"]: Status(entry["status"]) for entry in entries}
     assert wrong(found, farm.expected) == {}
     assert await farm.log.wait_for(LogEvent.RECIPIENT_RATE) >= 1
     attempts = await pool.fetchval("SELECT max(attempt) FROM entries WHERE job_id = $1::uuid", job_id)
