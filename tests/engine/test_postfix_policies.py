@@ -52,6 +52,23 @@ def engine_for(farm: MtaFarm, **environ: str) -> Engine:
     return Engine(EngineConfig.from_env({**farm.engine_environ(), **environ}))
 
 
+SENDER_REFUSED = f"<{MAIL_FROM}>: Sender address rejected: Access denied"
+CLIENT_REFUSED = f"<{CLIENT_NAME}>: Client host rejected: Access denied"
+
+
+def assert_refused(
+    found: dict[str, Verdict], status: Status, text: str, *, rcpt: bool = False, command: str = ""
+) -> None:
+    """Every verdict is `status`, decided by Postfix's 554 5.7.1 `text` to `command` (or to its RCPT TO)."""
+    for verdict in found.values():
+        assert verdict.status is status, verdict
+        evidence = evidence_of(verdict)
+        assert evidence.command == (f"RCPT TO:<{verdict.input_data}>" if rcpt else command)
+        assert (evidence.reply_code, evidence.enhanced_code) == (554, "5.7.1")
+        assert evidence.reply_text is not None
+        assert text in evidence.reply_text
+
+
 async def verdicts(engine: Engine, farm: MtaFarm, local_parts: Iterable[str]) -> dict[str, Verdict]:
     """The engine's verdict for each local part at the farm's only domain, by local part."""
     domain = farm.scenario.domains[0].name
@@ -138,13 +155,7 @@ async def test_a_refused_sender_is_named_at_rcpt(mta_farm_factory: MtaFarmFactor
 
     found = await verdicts(engine_for(farm), farm, [*MAILBOXES, MISSING])
 
-    for verdict in found.values():
-        assert verdict.status is Status.LOCAL_SENDER_ADDRESS_REJECTED, verdict
-        evidence = evidence_of(verdict)
-        assert evidence.command == f"RCPT TO:<{verdict.input_data}>"
-        assert (evidence.reply_code, evidence.enhanced_code) == (554, "5.7.1")
-        assert evidence.reply_text is not None
-        assert f"<{MAIL_FROM}>: Sender address rejected: Access denied" in evidence.reply_text
+    assert_refused(found, Status.LOCAL_SENDER_ADDRESS_REJECTED, SENDER_REFUSED, rcpt=True)
 
 
 async def test_a_refused_sender_is_named_at_mail_from(
@@ -155,13 +166,7 @@ async def test_a_refused_sender_is_named_at_mail_from(
 
     found = await verdicts(engine_for(farm), farm, [*MAILBOXES, MISSING])
 
-    for verdict in found.values():
-        assert verdict.status is Status.LOCAL_SENDER_ADDRESS_REJECTED, verdict
-        evidence = evidence_of(verdict)
-        assert evidence.command == MAIL_COMMAND
-        assert (evidence.reply_code, evidence.enhanced_code) == (554, "5.7.1")
-        assert evidence.reply_text is not None
-        assert f"<{MAIL_FROM}>: Sender address rejected: Access denied" in evidence.reply_text
+    assert_refused(found, Status.LOCAL_SENDER_ADDRESS_REJECTED, SENDER_REFUSED, command=MAIL_COMMAND)
 
 
 async def test_a_refused_client_is_never_a_mailbox_verdict(
@@ -174,13 +179,7 @@ async def test_a_refused_client_is_never_a_mailbox_verdict(
 
     found = await verdicts(engine_for(farm), farm, [*MAILBOXES, MISSING])
 
-    for verdict in found.values():
-        assert verdict.status is Status.LOCAL_END_POINT_REJECTED, verdict
-        evidence = evidence_of(verdict)
-        assert evidence.command == f"RCPT TO:<{verdict.input_data}>"
-        assert (evidence.reply_code, evidence.enhanced_code) == (554, "5.7.1")
-        assert evidence.reply_text is not None
-        assert f"<{CLIENT_NAME}>: Client host rejected: Access denied" in evidence.reply_text
+    assert_refused(found, Status.LOCAL_END_POINT_REJECTED, CLIENT_REFUSED, rcpt=True)
 
 
 async def test_a_client_refused_in_the_greeting_is_rejected(
@@ -192,13 +191,7 @@ async def test_a_client_refused_in_the_greeting_is_rejected(
 
     found = await verdicts(engine_for(farm), farm, [*MAILBOXES, MISSING])
 
-    for verdict in found.values():
-        assert verdict.status is Status.LOCAL_END_POINT_REJECTED, verdict
-        evidence = evidence_of(verdict)
-        assert evidence.command == "CONNECT"
-        assert (evidence.reply_code, evidence.enhanced_code) == (554, "5.7.1")
-        assert evidence.reply_text is not None
-        assert f"<{CLIENT_NAME}>: Client host rejected: Access denied" in evidence.reply_text
+    assert_refused(found, Status.LOCAL_END_POINT_REJECTED, CLIENT_REFUSED, command="CONNECT")
 
 
 async def test_a_utf8_mailbox_is_asked_with_smtputf8(mta_farm_factory: MtaFarmFactory) -> None:

@@ -3,16 +3,14 @@ with their effect on a real node's Basic and bearer authentication."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import os
-import sys
 from typing import Any
 
 import asyncpg
 import orjson
 import pytest
 
+from tests.service.test_cli import cli_environ, run_cli
 from tests.support.database import create_test_account
 from tests.support.nodes import basic_auth
 from tests.v2.conftest import NodeFactory, V2Node, entries, submit
@@ -21,20 +19,7 @@ pytestmark = pytest.mark.timeout(180)
 
 
 async def _run(database_url: str, *args: str) -> tuple[int, str, str]:
-    environ = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
-    environ |= {"DATABASE_URL": database_url, "VERIFALIA_LOG_LEVEL": "WARNING"}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "verifalia_server",
-        *args,
-        env=environ,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, stdout.decode(), stderr.decode()
+    return await run_cli(*args, environ=cli_environ(DATABASE_URL=database_url))
 
 
 async def _json(database_url: str, *args: str) -> dict[str, Any]:
