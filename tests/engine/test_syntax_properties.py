@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.steps import steps
 from verifalia_server.engine.statuses import SYNTAX_STATUSES
 from verifalia_server.engine.syntax import MAX_INPUT_CHARACTERS, ParsedAddress, SyntaxFailure, parse_address
 
@@ -88,16 +86,6 @@ def test_normalized_address_parses_to_itself(text: str) -> None:
         assert parse_address(parsed.email_address) == parsed
 
 
-def best_time(parse: Callable[[str], object], text: str, repeat: int = 7, number: int = 5) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        began = time.perf_counter()
-        for _ in range(number):
-            parse(text)
-        best = min(best, time.perf_counter() - began)
-    return best
-
-
 @pytest.mark.parametrize(
     ("prefix", "unit", "count"),
     [
@@ -114,19 +102,18 @@ def best_time(parse: Callable[[str], object], text: str, repeat: int = 7, number
         pytest.param('"', "a\r\n ", 200, id="folds-in-quotes"),
     ],
 )
-def test_parse_time_is_linear(prefix: str, unit: str, count: int) -> None:
+def test_parse_work_is_linear(prefix: str, unit: str, count: int) -> None:
     short = prefix + unit * count
     long = prefix + unit * (count * 10)
     assert len(long) <= MAX_INPUT_CHARACTERS
-    # Ten times the input may cost at most twenty times the time (quadratic behaviour would cost a hundred).
-    # The floor keeps timer resolution from mattering for inputs rejected at their first characters.
-    assert best_time(parse_address, long) <= 20 * max(best_time(parse_address, short), 20e-6)
+    # Ten times the input may cost at most twenty times the work (quadratic behaviour would cost a hundred).
+    # The floor keeps the fixed cost of a call from mattering for inputs rejected at their first characters.
+    assert steps(parse_address, long) <= 20 * max(steps(parse_address, short), 50)
 
 
-def test_megabyte_input_is_rejected_fast() -> None:
+def test_megabyte_input_is_rejected_without_reading_it() -> None:
     text = "(" * 1_000_000
-    began = time.perf_counter()
     result = parse_address(text)
-    assert time.perf_counter() - began < 0.05
+    assert steps(parse_address, text) < 100
     assert isinstance(result, SyntaxFailure)
     assert result.index == len(text)
