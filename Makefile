@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SDK_DIR := tests/sdk
 SDK_STAMP := $(SDK_DIR)/node_modules/.installed
+WIDGET_DIR := tests/widget
+WIDGET_STAMP := $(WIDGET_DIR)/node_modules/.installed
 WEB_DIR := verifalia_server/web
 WEB_STAMP := $(WEB_DIR)/node_modules/.installed
 
@@ -25,6 +27,11 @@ $(SDK_STAMP): $(SDK_DIR)/package.json $(SDK_DIR)/package-lock.json
 
 sdk: $(SDK_STAMP)
 
+$(WIDGET_STAMP): $(WIDGET_DIR)/package.json $(WIDGET_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required for the widget tests (install Node.js 18+)"; exit 1; }
+	cd $(WIDGET_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WIDGET_STAMP)
+
 $(WEB_STAMP): $(WEB_DIR)/package.json $(WEB_DIR)/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is required for the web client's libraries (install Node.js 18+)"; exit 1; }
 	cd $(WEB_DIR) && npm ci --no-audit --no-fund --loglevel=error
@@ -35,7 +42,7 @@ web: $(WEB_STAMP)
 run: $(STAMP) $(WEB_STAMP)
 	$(BIN)/verifalia-server cluster
 
-test: $(STAMP) $(SDK_STAMP) $(WEB_STAMP)
+test: $(STAMP) $(SDK_STAMP) $(WIDGET_STAMP) $(WEB_STAMP)
 	sh tests/install-packages.sh
 	$(BIN)/pytest -q
 
@@ -57,4 +64,4 @@ bench-api: $(STAMP)
 	$(BIN)/python bench/api.py
 
 clean:
-	rm -rf $(VENV) var $(SDK_DIR)/node_modules $(WEB_DIR)/node_modules bench/.peer-venv
+	rm -rf $(VENV) var $(SDK_DIR)/node_modules $(WIDGET_DIR)/node_modules $(WEB_DIR)/node_modules bench/.peer-venv

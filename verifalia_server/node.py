@@ -1,9 +1,9 @@
 """The composition root: one node built from its settings, and served.
 
 `build_app` makes every long-lived object of a node (the engine, the job events listener, the scheduler,
-the completion-callback dispatcher and the web application) from one `NodeSettings` and a pool, and ties
-their start and stop to the application's life. `serve` reads nothing itself either: it applies the
-migrations, opens the pool and runs the application until SIGINT or SIGTERM.
+the completion-callback dispatcher, the CAPTCHA verifier and the web application) from one `NodeSettings`
+and a pool, and ties their start and stop to the application's life. `serve` reads nothing itself either:
+it applies the migrations, opens the pool and runs the application until SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
@@ -14,16 +14,22 @@ import dataclasses
 import logging
 import os
 import signal
-import ssl
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
 
 from verifalia_server.api.shared.access_log import ACCESS_LOGGER, AccessLogger
+from verifalia_server.api.shared.tls import (
+    CLIENT_TRUST_KEY,
+    TLS_CONTEXT_KEY,
+    ClientCertificateTrust,
+    server_context,
+)
 from verifalia_server.api.web_app import create_web_app
 from verifalia_server.callbacks.dispatcher import CallbackDispatcher
 from verifalia_server.callbacks.resolver import CallbackResolverConfig
+from verifalia_server.captcha.verifier import CaptchaVerifier
 from verifalia_server.engine import Engine
 from verifalia_server.engine.config import EngineConfig
 from verifalia_server.scheduler import Scheduler
@@ -47,8 +53,16 @@ def build_app(settings: NodeSettings, pool: Pool[Any]) -> web.Application:
         timeout=settings.engine.dns_timeout,
         allow_private=settings.v2.allow_private_callbacks,
     )
-    app = create_web_app(settings, pool, engine, events, callbacks)
+    captcha = CaptchaVerifier(settings.captcha)
+    app = create_web_app(settings, pool, engine, events, callbacks, captcha)
     app.cleanup_ctx.append(_background(settings, pool, engine, events, callbacks))
+    if service.tls_cert_file is not None and service.tls_key_file is not None:
+        context = server_context(service.tls_cert_file, service.tls_key_file, service.tls_client_ca_file)
+        trust = ClientCertificateTrust(context, pool, service.database_url)
+        app[TLS_CONTEXT_KEY] = context
+        app[CLIENT_TRUST_KEY] = trust
+        app.cleanup_ctx.append(lambda _app: trust.running())
+    app.on_cleanup.append(lambda _app: captcha.aclose())
     return app
 
 
@@ -112,8 +126,9 @@ class ListenError(Exception):
         self.error = error
 
 
-async def serve(settings: NodeSettings, tls: ssl.SSLContext | None) -> None:
-    """Serve until SIGINT or SIGTERM; `ListenError` when the address cannot be listened on."""
+async def serve(settings: NodeSettings) -> None:
+    """Serve (HTTPS when the settings name a certificate) until SIGINT or SIGTERM; `ListenError` when the
+    address cannot be listened on."""
     service = settings.service
     if service.database_url is None:
         raise ValueError("a node needs settings.service.database_url")
@@ -135,6 +150,7 @@ async def serve(settings: NodeSettings, tls: ssl.SSLContext | None) -> None:
     )
     try:
         await runner.setup()
+        tls = app.get(TLS_CONTEXT_KEY)
         site = web.TCPSite(runner, service.host, service.port, ssl_context=tls)
         try:
             await site.start()

@@ -2,7 +2,8 @@
 
 `NodeSettings.from_env` reads every section with pydantic-settings: `service` (database, HTTP, limits,
 credits, scheduler), `engine` (the engine's own plain `EngineConfig`), `v2` (paging, bearer tokens,
-completion callbacks), `leadrocks` (realtime budget and default per-app limits) and `callback_dns_servers`.
+completion callbacks), `leadrocks` (realtime budget and default per-app limits), `callback_dns_servers` and
+`captcha` (the CAPTCHA providers' secrets and siteverify URLs).
 Each section declares its variables by name, each with its default and the `environment` reader that parses
 it, whose errors name the variable; a section can also be read alone with its own `from_env`.
 """
@@ -17,11 +18,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from verifalia_server.captcha.config import (
+    DEFAULT_MIN_SCORE,
+    DEFAULT_TIMEOUT,
+    DEFAULT_VERIFY_URLS,
+    CaptchaConfig,
+    Provider,
+    ProviderConfig,
+)
 from verifalia_server.engine.config import EngineConfig, parse_dns_servers
 from verifalia_server.engine.smtp.egress import EgressPlan, parse_proxies, parse_sources, plan_from_settings
 from verifalia_server.engine.verdict import Quality
@@ -71,6 +81,10 @@ class ServiceSettings:
     sweep_seconds: float = 60.0
     metrics_allowed: tuple[IPNetwork, ...] = ()
     access_log: bool = True
+    # HTTPS: the node's certificate chain and key (PEM); the CA of client certificates
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    tls_client_ca_file: Path | None = None
 
     @property
     def retention_seconds(self) -> float:
@@ -176,6 +190,7 @@ class NodeSettings:
     leadrocks: LeadRocksSettings
     # The name servers callback hosts are looked up with; none means the system resolver.
     callback_dns_servers: Servers
+    captcha: CaptchaConfig = field(default_factory=CaptchaConfig)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> NodeSettings:
@@ -222,6 +237,11 @@ def _path(environ: Mapping[str, str], name: str, default: Path) -> Path:
     return Path(environ.get(name, "") or default)
 
 
+def _optional_path(environ: Mapping[str, str], name: str, _default: Any) -> Path | None:
+    raw = environ.get(name, "")
+    return Path(raw).absolute() if raw else None
+
+
 def _networks(environ: Mapping[str, str], name: str, _default: Any) -> tuple[IPNetwork, ...]:
     return networks(environ, name)
 
@@ -233,6 +253,22 @@ def _dns_servers(environ: Mapping[str, str], name: str, _default: Any) -> Server
 def _callback_servers(environ: Mapping[str, str], name: str, _default: Any) -> Servers | None:
     raw = environ.get(name, "").strip()
     return parse_servers(raw, name) if raw else None
+
+
+def _url(environ: Mapping[str, str], name: str, default: str) -> str:
+    raw = environ.get(name, "").strip() or default
+    # RFC 3986 §3: scheme "://" authority path; siteverify is reached over http(s) only.
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name} must be an absolute http or https URL, got {raw!r}")
+    return raw
+
+
+def _score(environ: Mapping[str, str], name: str, default: float) -> float:
+    value = number(environ, name, default)
+    if value > 1:
+        raise ConfigError(f"{name} must be between 0 and 1, got {value:g}")
+    return value
 
 
 class _Section(BaseModel):
@@ -366,6 +402,18 @@ class _ServiceSection(_Section):
     sweep_seconds: float = _var("VERIFALIA_SWEEP_SECONDS", _S.sweep_seconds, number)
     metrics_allowed: tuple[IPNetwork, ...] = _var("VERIFALIA_METRICS_ALLOWED", (), _networks)
     access_log: bool = _var("VERIFALIA_ACCESS_LOG", _S.access_log, flag)
+    tls_cert_file: Path | None = _var("VERIFALIA_TLS_CERT_FILE", None, _optional_path)
+    tls_key_file: Path | None = _var("VERIFALIA_TLS_KEY_FILE", None, _optional_path)
+    tls_client_ca_file: Path | None = _var("VERIFALIA_TLS_CLIENT_CA_FILE", None, _optional_path, checked=True)
+
+    @field_validator("tls_client_ca_file")
+    @classmethod
+    def _tls(cls, client_ca_file: Path | None, info: ValidationInfo) -> Path | None:
+        if (info.data.get("tls_cert_file") is None) != (info.data.get("tls_key_file") is None):
+            raise ConfigError("VERIFALIA_TLS_CERT_FILE and VERIFALIA_TLS_KEY_FILE go together")
+        if client_ca_file is not None and info.data.get("tls_cert_file") is None:
+            raise ConfigError("VERIFALIA_TLS_CLIENT_CA_FILE needs VERIFALIA_TLS_CERT_FILE (HTTPS)")
+        return client_ca_file
 
     def settings(self) -> ServiceSettings:
         credits = {quality: getattr(self, name) for quality, name in _CREDITS.items()}
@@ -417,6 +465,46 @@ class _LeadRocksSection(_Section):
         return LeadRocksSettings(**self.values(LeadRocksSettings))
 
 
+_CAPTCHA_URLS = {
+    Provider.TURNSTILE: "turnstile_url",
+    Provider.RECAPTCHA_V2: "recaptcha_url",
+    Provider.RECAPTCHA_V3: "recaptcha_url",
+    Provider.HCAPTCHA: "hcaptcha_url",
+}
+_CAPTCHA_SECRETS = {
+    Provider.TURNSTILE: "turnstile_secret",
+    Provider.RECAPTCHA_V2: "recaptcha_v2_secret",
+    Provider.RECAPTCHA_V3: "recaptcha_v3_secret",
+    Provider.HCAPTCHA: "hcaptcha_secret",
+}
+
+
+class _CaptchaSection(_Section):
+    turnstile_secret: str | None = _var("VERIFALIA_CAPTCHA_TURNSTILE_SECRET", None, _optional)
+    turnstile_url: str = _var(
+        "VERIFALIA_CAPTCHA_TURNSTILE_URL", DEFAULT_VERIFY_URLS[Provider.TURNSTILE], _url, checked=True
+    )
+    recaptcha_v2_secret: str | None = _var("VERIFALIA_CAPTCHA_RECAPTCHA_V2_SECRET", None, _optional)
+    recaptcha_v3_secret: str | None = _var("VERIFALIA_CAPTCHA_RECAPTCHA_V3_SECRET", None, _optional)
+    recaptcha_url: str = _var(
+        "VERIFALIA_CAPTCHA_RECAPTCHA_URL", DEFAULT_VERIFY_URLS[Provider.RECAPTCHA_V2], _url, checked=True
+    )
+    hcaptcha_secret: str | None = _var("VERIFALIA_CAPTCHA_HCAPTCHA_SECRET", None, _optional)
+    hcaptcha_url: str = _var(
+        "VERIFALIA_CAPTCHA_HCAPTCHA_URL", DEFAULT_VERIFY_URLS[Provider.HCAPTCHA], _url, checked=True
+    )
+    min_score: float = _var("VERIFALIA_CAPTCHA_RECAPTCHA_V3_MIN_SCORE", DEFAULT_MIN_SCORE, _score)
+    action: str | None = _var("VERIFALIA_CAPTCHA_RECAPTCHA_V3_ACTION", None, _optional)
+    timeout: float = _var("VERIFALIA_CAPTCHA_TIMEOUT", DEFAULT_TIMEOUT, positive)
+
+    def config(self) -> CaptchaConfig:
+        providers = {
+            provider: ProviderConfig(getattr(self, _CAPTCHA_URLS[provider]), getattr(self, secret))
+            for provider, secret in _CAPTCHA_SECRETS.items()
+        }
+        return CaptchaConfig(providers, self.min_score, self.action, self.timeout)
+
+
 class _CallbackSection(_Section):
     # unset or blank: the engine's name servers
     dns_servers: Servers | None = _var("VERIFALIA_CALLBACK_DNS_SERVERS", None, _callback_servers)
@@ -446,6 +534,7 @@ class _Variables(BaseSettings):
     v2: _V2Section
     leadrocks: _LeadRocksSection
     callback: _CallbackSection
+    captcha: _CaptchaSection
 
     @classmethod
     def settings_customise_sources(
@@ -470,6 +559,7 @@ class _Variables(BaseSettings):
             callback_dns_servers=engine.dns_servers
             if self.callback.dns_servers is None
             else self.callback.dns_servers,
+            captcha=self.captcha.config(),
         )
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.database import create_test_account
 from verifalia_server.store import apps, jobs, lists
-from verifalia_server.store.accounts import UnknownAccountError
+from verifalia_server.store.users import UnknownAccountError
 
 
 async def _job(pool: asyncpg.Pool[Any], account_id: int, addresses: list[str]) -> jobs.Job:

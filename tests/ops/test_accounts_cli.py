@@ -1,4 +1,4 @@
-"""`accounts list|show` and `accounts subaccount list|rotate-token|disable|enable` against a real database,
+"""`accounts list|show` and `accounts user list|rotate-token|disable|enable` against a real database,
 with their effect on a real node's Basic and bearer authentication."""
 
 from __future__ import annotations
@@ -44,14 +44,14 @@ async def _bearer(node: V2Node, sid: str, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {(await response.json())['accessToken']}"}
 
 
-async def test_list_and_show_report_balance_free_credits_usage_and_sub_accounts(
+async def test_list_and_show_report_balance_free_credits_usage_and_users(
     start_v2_node: NodeFactory, database_url: str, pool: asyncpg.Pool[Any]
 ) -> None:
     owner = await create_test_account(pool, credits=100, free_daily=2, name="acme")
     node = await start_v2_node(account=owner)
     reader = await _json(
-        database_url, "accounts", "subaccount", "create", "--account", str(owner.account_id),
-        "--name", "reader", "--permissions", "read",
+        database_url, "accounts", "user", "create", "--account", str(owner.account_id),
+        "--name", "reader", "--rules", "email-verifications:read",
     )  # fmt: skip
     response = await submit(
         node, entries("a@exim.mailfarm.net", "b@exim.mailfarm.net", "c@exim.mailfarm.net")
@@ -62,7 +62,7 @@ async def test_list_and_show_report_balance_free_credits_usage_and_sub_accounts(
     acme = next(account for account in listed["accounts"] if account["account_id"] == owner.account_id)
     assert acme["name"] == "acme"
     assert (acme["credits"], acme["free_daily_credits"]) == (99, 2)
-    assert (acme["sub_accounts"], acme["jobs_in_progress"]) == (2, 0)
+    assert (acme["users"], acme["jobs_in_progress"]) == (2, 0)
     assert isinstance(acme["credits"], float)
     assert dt.datetime.fromisoformat(acme["created_on"]).tzinfo is not None
 
@@ -72,18 +72,20 @@ async def test_list_and_show_report_balance_free_credits_usage_and_sub_accounts(
     assert 0 < shown["free_credits_reset_in_seconds"] <= 86_400
     assert isinstance(shown["free_credits_reset_in_seconds"], int)
     assert shown["usage"] == [{"date": today, "credits": 1, "free_credits": 2}]
-    assert [sub["sid"] for sub in shown["sub_accounts"]] == [owner.sid, reader["sid"]]
-    assert shown["sub_accounts"][1] | {"created_on": None} == {
+    assert [user["sid"] for user in shown["users"]] == [owner.sid, reader["sid"]]
+    assert shown["users"][1] | {"created_on": None} == {
         "sid": reader["sid"],
         "name": "reader",
-        "permissions": ["read"],
-        "disabled": False,
+        "type": "Standard",
+        "rules": ["email-verifications:read"],
+        "active": True,
+        "deleted": False,
         "created_on": None,
     }
     assert "token" not in orjson.dumps(shown).decode()
 
-    subs = await _json(database_url, "accounts", "subaccount", "list", "--account", str(owner.account_id))
-    assert subs == {"account_id": owner.account_id, "sub_accounts": shown["sub_accounts"]}
+    listed_users = await _json(database_url, "accounts", "user", "list", "--account", str(owner.account_id))
+    assert listed_users == {"account_id": owner.account_id, "users": shown["users"]}
 
     status, stdout, stderr = await _run(database_url, "accounts", "show", "--account", str(owner.account_id))
     assert status == 0, stderr
@@ -91,9 +93,9 @@ async def test_list_and_show_report_balance_free_credits_usage_and_sub_accounts(
     assert "name: acme" in lines
     assert "free_credits: 0.000" in lines
     assert f"date: {today}  credits: 1.000  free_credits: 2.000" in lines
-    assert "sub_accounts: 2" in lines
+    assert "users: 2" in lines
     status, stdout, _stderr = await _run(
-        database_url, "accounts", "subaccount", "list", "--account", str(owner.account_id)
+        database_url, "accounts", "user", "list", "--account", str(owner.account_id)
     )
     assert status == 0
     assert any(line.startswith(f"sid: {reader['sid']}  name: reader") for line in stdout.splitlines())
@@ -109,7 +111,7 @@ async def test_rotating_a_token_revokes_the_old_token_and_its_bearer_tokens(
     old_bearer = await _bearer(node, sid, old_token)
     assert await _balance_status(node, old_bearer) == 200
 
-    rotated = await _json(database_url, "accounts", "subaccount", "rotate-token", "--sid", sid)
+    rotated = await _json(database_url, "accounts", "user", "rotate-token", "--sid", sid)
     assert set(rotated) == {"sid", "token"}
     assert rotated["sid"] == sid
     assert len(rotated["token"]) >= 40
@@ -120,7 +122,7 @@ async def test_rotating_a_token_revokes_the_old_token_and_its_bearer_tokens(
     assert await _balance_status(node, basic_auth(sid, rotated["token"])) == 200
     assert await _balance_status(node, await _bearer(node, sid, rotated["token"])) == 200
 
-    status, stdout, stderr = await _run(database_url, "accounts", "subaccount", "rotate-token", "--sid", sid)
+    status, stdout, stderr = await _run(database_url, "accounts", "user", "rotate-token", "--sid", sid)
     assert status == 0, stderr
     newest = dict(line.split(": ", 1) for line in stdout.splitlines())
     assert newest["sid"] == sid
@@ -128,38 +130,36 @@ async def test_rotating_a_token_revokes_the_old_token_and_its_bearer_tokens(
     assert await _balance_status(node, basic_auth(sid, newest["token"])) == 200
 
 
-async def test_disable_then_enable_a_sub_account(node: V2Node, database_url: str) -> None:
+async def test_disable_then_enable_a_user(node: V2Node, database_url: str) -> None:
     sid, token = node.account.sid, node.account.token
     bearer = await _bearer(node, sid, token)
 
-    disabled = await _json(database_url, "accounts", "subaccount", "disable", "--sid", sid)
-    assert disabled == {"sid": sid, "disabled": True}
+    disabled = await _json(database_url, "accounts", "user", "disable", "--sid", sid)
+    assert disabled == {"sid": sid, "active": False}
     assert await _balance_status(node, basic_auth(sid, token)) == 401
     assert await _balance_status(node, bearer) == 401
-    listed = await _json(
-        database_url, "accounts", "subaccount", "list", "--account", str(node.account.account_id)
-    )
-    assert [sub["disabled"] for sub in listed["sub_accounts"]] == [True]
+    listed = await _json(database_url, "accounts", "user", "list", "--account", str(node.account.account_id))
+    assert [user["active"] for user in listed["users"]] == [False]
 
-    enabled = await _json(database_url, "accounts", "subaccount", "enable", "--sid", sid)
-    assert enabled == {"sid": sid, "disabled": False}
+    enabled = await _json(database_url, "accounts", "user", "enable", "--sid", sid)
+    assert enabled == {"sid": sid, "active": True}
     assert await _balance_status(node, basic_auth(sid, token)) == 200
-    # Disabling revoked the bearer tokens issued before; enabling does not bring them back.
+    # Deactivating revoked the bearer tokens issued before; activating does not bring them back.
     assert await _balance_status(node, bearer) == 401
     assert await _balance_status(node, await _bearer(node, sid, token)) == 200
 
-    status, stdout, stderr = await _run(database_url, "accounts", "subaccount", "enable", "--sid", sid)
-    assert (status, stdout.splitlines()) == (0, [f"sid: {sid}", "disabled: False"]), stderr
+    status, stdout, stderr = await _run(database_url, "accounts", "user", "enable", "--sid", sid)
+    assert (status, stdout.splitlines()) == (0, [f"sid: {sid}", "active: True"]), stderr
 
 
 @pytest.mark.parametrize(
     ("arguments", "error"),
     [
         (("accounts", "show", "--account", "999999"), "no account 999999"),
-        (("accounts", "subaccount", "list", "--account", "999999"), "no account 999999"),
-        (("accounts", "subaccount", "rotate-token", "--sid", "nobody"), "no sub-account nobody"),
-        (("accounts", "subaccount", "enable", "--sid", "nobody"), "no sub-account nobody"),
-        (("accounts", "subaccount", "disable", "--sid", "nobody"), "no sub-account nobody"),
+        (("accounts", "user", "list", "--account", "999999"), "no account 999999"),
+        (("accounts", "user", "rotate-token", "--sid", "nobody"), "no user nobody with a password"),
+        (("accounts", "user", "enable", "--sid", "nobody"), "no user nobody"),
+        (("accounts", "user", "disable", "--sid", "nobody"), "no user nobody"),
     ],
 )
 async def test_unknown_accounts_and_sids_are_errors(
@@ -183,7 +183,7 @@ async def test_an_empty_database_lists_no_accounts(database_url: str) -> None:
     [
         (("accounts", "show", "--account", "0"), "'0' is not an id"),
         (("accounts", "show", "--account", "99999999999999999999"), "is not an id"),
-        (("accounts", "subaccount", "list", "--account", "-3"), "'-3' is not an id"),
+        (("accounts", "user", "list", "--account", "-3"), "'-3' is not an id"),
         (("accounts", "show", "--account", "1", "--days", "0"), "'0' is not a whole number of days"),
         (("accounts", "show", "--account", "1", "--days", "99999999"), "from 1 to 36600"),
     ],

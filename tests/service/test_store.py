@@ -241,3 +241,25 @@ async def test_iterating_entries_holds_no_connection_between_chunks(
             await anext(iter_entries(single, job_id, 2, ("input_data",)))
     finally:
         await single.close()
+
+
+async def test_a_released_connection_keeps_no_transaction_and_sends_no_reset(database_url: str) -> None:
+    single = await create_pool(database_url, min_size=1, max_size=1)
+    observer = await asyncpg.connect(database_url)
+    try:
+        async with single.acquire() as connection:
+            backend = await connection.fetchval("SELECT pg_backend_pid()")
+            # A transaction a caller left open (not managed by `transaction()`) is rolled back on release.
+            await connection.execute("BEGIN")
+            await connection.execute("CREATE TEMPORARY TABLE scratch (n int) ON COMMIT DROP")
+        async with single.acquire() as connection:
+            assert await connection.fetchval("SELECT pg_backend_pid()") == backend
+            assert not connection.is_in_transaction()
+            assert await connection.fetchval("SELECT to_regclass('pg_temp.scratch')") is None
+            await connection.execute("SELECT 'last statement'")
+        # The pooled session's last statement is the caller's: the release sent no reset query.
+        last = await observer.fetchval("SELECT query FROM pg_stat_activity WHERE pid = $1", backend)
+        assert last == "SELECT 'last statement'"
+    finally:
+        await observer.close()
+        await single.close()

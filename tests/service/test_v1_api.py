@@ -13,12 +13,12 @@ import orjson
 import pytest
 
 from tests.service.conftest import Node, NodeFactory, wait_for_completion
-from tests.support.database import TestAccount, create_test_account
+from tests.support.database import TestAccount, create_test_account, create_test_user
 from tests.support.nodes import basic_auth
 from verifalia_server.api.v1.handlers import RELAXED_JSON_MAX_BYTES
 from verifalia_server.engine.statuses import Status
 from verifalia_server.engine.verdict import Verdict
-from verifalia_server.store.accounts import create_subaccount, set_subaccount_disabled
+from verifalia_server.store.users import set_user_active
 from verifalia_server.store.work import EntryResult, JobOutcomes, claim, record_results
 
 pytestmark = pytest.mark.timeout(180)
@@ -291,17 +291,17 @@ async def test_credentials_are_checked_on_every_route(
                 assert body["status"] == 401
                 assert "Traceback" not in body["message"]
 
-    await set_subaccount_disabled(pool, account.sid, True)
+    await set_user_active(pool, account.sid, False)
     async with node.session.get(balance_url, headers=node.auth(account)) as response:
         assert response.status == 401
 
 
 async def test_missing_permissions_get_403(node: Node, account: TestAccount, pool: asyncpg.Pool[Any]) -> None:
-    reader = await create_subaccount(pool, account.account_id, "reader", ("read",))
+    reader = await create_test_user(pool, account.account_id, ("email-verifications:read",))
     headers = basic_auth(reader.sid, reader.token)
     async with node.session.get(f"{node.url}/v1.4/account-balance", headers=headers) as response:
         assert response.status == 403
-        assert "credits" in (await response.json())["message"]
+        assert "credits:read" in (await response.json())["message"]
     async with node.session.post(
         f"{node.url}/v1.4/email-validations",
         headers=headers,

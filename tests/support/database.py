@@ -22,8 +22,9 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from verifalia_server.service.permissions import UserType
 from verifalia_server.settings import ServiceSettings
-from verifalia_server.store import accounts
+from verifalia_server.store import accounts, users
 from verifalia_server.store.database import create_pool, start_embedded, stop_embedded
 from verifalia_server.store.migrations import apply_migrations
 
@@ -121,7 +122,7 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool[Any]]:
 
 @dataclass(frozen=True)
 class TestAccount:
-    """An account and the SID/token of its first sub-account (every permission)."""
+    """An account and the SID/token of one of its users (of its administrator, unless made otherwise)."""
 
     __test__ = False
 
@@ -138,11 +139,24 @@ class TestAccount:
 async def create_test_account(
     pool: asyncpg.Pool[Any], *, credits: int = 1_000_000, free_daily: int = 0, name: str = "test"
 ) -> TestAccount:
-    """Create an account with a first sub-account and return its credentials."""
+    """Create an account with its administrator and return the administrator's credentials."""
     account, credentials = await accounts.create_account(
         pool, name, credits=Decimal(credits), free_daily_credits=Decimal(free_daily)
     )
     return TestAccount(account.id, credentials.sid, credentials.token)
+
+
+async def create_test_user(
+    pool: asyncpg.Pool[Any],
+    account_id: int,
+    rules: tuple[str, ...],
+    user_type: UserType = UserType.STANDARD,
+    name: str = "user",
+) -> TestAccount:
+    """Create a user of the account with these authorization rules and return its credentials."""
+    token = users.new_password()
+    user = await users.create_user(pool, account_id, user_type, users.Profile(name, rules=rules), token)
+    return TestAccount(account_id, user.id, token)
 
 
 @pytest.fixture

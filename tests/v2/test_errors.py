@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.support.database import create_test_account
+from tests.support.database import create_test_account, create_test_user
 from tests.support.nodes import basic_auth
 from tests.v2.conftest import NodeFactory, V2Node, entries, problem, submit
-from verifalia_server.store.accounts import create_subaccount
 
 
 async def test_missing_and_wrong_credentials_are_401_with_a_challenge(node: V2Node) -> None:
@@ -28,7 +27,7 @@ async def test_insufficient_credits_are_402_and_store_nothing(node: V2Node) -> N
 
 
 async def test_missing_permission_is_403(node: V2Node) -> None:
-    reader = await create_subaccount(node.pool, node.account.account_id, "reader", ("read",))
+    reader = await create_test_user(node.pool, node.account.account_id, ("email-verifications:read",))
     headers = basic_auth(reader.sid, reader.token)
     async with node.session.post(
         node.v2("/email-validations"), json=entries("a@b.example"), headers=headers

@@ -12,7 +12,7 @@ import pytest
 
 from tests.v2.conftest import NodeFactory, V2Node, problem
 from verifalia_server.api.shared import tokens
-from verifalia_server.store.accounts import set_subaccount_disabled
+from verifalia_server.store.users import set_user_active
 
 
 async def _token(node: V2Node, username: str, password: str, content_type: str = "application/json") -> str:
@@ -65,9 +65,9 @@ async def test_tokens_expire(start_v2_node: NodeFactory) -> None:
     assert await _balance_status(node, token) == 401
 
 
-async def test_tokens_of_a_disabled_sub_account_are_refused(node: V2Node) -> None:
+async def test_tokens_of_an_inactive_user_are_refused(node: V2Node) -> None:
     token = await _token(node, node.account.sid, node.account.token)
-    await set_subaccount_disabled(node.pool, node.account.sid, True)
+    await set_user_active(node.pool, node.account.sid, False)
     assert await _balance_status(node, token) == 401
     async with node.session.post(
         node.v2("/auth/tokens"), json={"username": node.account.sid, "password": node.account.token}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,8 +23,8 @@ WAIT_SECONDS = 20.0
 WINDOW = (1280, 1200)
 # Every host name but the loopback ones fails to resolve, and Chromium's own background services are off:
 # the browser cannot send anything beyond 127.0.0.0/8.
+_RESOLVER_RULES = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"
 _LOOPBACK_ONLY = [
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-domain-reliability",
@@ -37,9 +37,20 @@ _LOOPBACK_ONLY = [
 T = TypeVar("T")
 
 
+def _resolver_rules(host_map: Mapping[str, str]) -> str:
+    for target in host_map.values():
+        if not target.startswith("127."):
+            raise ValueError(f"{target} is not a loopback address:port")
+    return "".join(f"MAP {host} {target}, " for host, target in host_map.items()) + _RESOLVER_RULES
+
+
 @contextlib.contextmanager
-def chromium(download_dir: Path) -> Iterator[Chrome]:
-    """A headless Chromium whose downloads land in `download_dir`; quit afterwards."""
+def chromium(download_dir: Path, host_map: Mapping[str, str] | None = None) -> Iterator[Chrome]:
+    """A headless Chromium whose downloads land in `download_dir`; quit afterwards.
+
+    `host_map` sends host names to loopback `address:port`s, where no certificate names them: TLS
+    certificates are then not checked.
+    """
     for program in (CHROMIUM, CHROMEDRIVER):
         if shutil.which(program) is None:
             pytest.fail(
@@ -49,6 +60,9 @@ def chromium(download_dir: Path) -> Iterator[Chrome]:
     options.binary_location = CHROMIUM
     for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", *_LOOPBACK_ONLY]:
         options.add_argument(argument)
+    options.add_argument(f"--host-resolver-rules={_resolver_rules(host_map or {})}")
+    if host_map:
+        options.add_argument("--ignore-certificate-errors")
     options.add_argument(f"--window-size={WINDOW[0]},{WINDOW[1]}")
     options.add_experimental_option(
         "prefs",
@@ -98,6 +112,16 @@ def message_text(driver: Chrome) -> str | None:
     """The message shown in the alert region, if any."""
     element = visible(driver, "#message")
     return element.text if element is not None else None
+
+
+def open_credits(driver: Chrome, credit_packs: Any) -> None:
+    """Open the Credits page from the navigation and wait for it to show `credit_packs` as the balance."""
+    driver.find_element(By.CSS_SELECTOR, "#nav a[href='#/credits']").click()
+    wait_for(
+        driver,
+        lambda current: (element := visible(current, "#balance dd")) and element.text == str(credit_packs),
+        "the balance",
+    )
 
 
 def console(driver: Chrome) -> list[dict[str, Any]]:

@@ -22,9 +22,9 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from tests.mailfarm.farm import MailFarm
-from tests.web.browser import chromium, console_errors, message, sign_in, visible, wait_for
+from tests.support.database import create_test_user
+from tests.web.browser import chromium, console_errors, message, open_credits, sign_in, visible, wait_for
 from tests.web.conftest import WebNode
-from verifalia_server.store import accounts
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -194,12 +194,13 @@ def _refused(node: WebNode, reader_sid: str, reader_token: str, downloads: Path)
         )
         delete.click()
         wait_for(driver, lambda current: visible(current, "#confirm-ok"), "the confirmation").click()
-        assert message(driver, "'delete'") == (
-            "Forbidden: The credentials lack the 'delete' permission for this operation."
+        lacked = "'email-verifications:delete:own'"
+        assert message(driver, lacked) == (
+            f"Forbidden: The credentials lack the {lacked} permission for this operation."
         )
         driver.find_element(By.CSS_SELECTOR, "#nav a[href='#/credits']").click()
-        assert message(driver, "'credits'") == (
-            "Forbidden: The credentials lack the 'credits' permission for this operation."
+        assert message(driver, "'credits:read'") == (
+            "Forbidden: The credentials lack the 'credits:read' permission for this operation."
         )
         assert console_errors(driver) == []
 
@@ -207,7 +208,9 @@ def _refused(node: WebNode, reader_sid: str, reader_token: str, downloads: Path)
 async def test_a_wrong_password_and_a_forbidden_action_show_the_api_message(
     web_node: WebNode, pool: asyncpg.Pool[Any], tmp_path: Path
 ) -> None:
-    reader = await accounts.create_subaccount(pool, web_node.account.account_id, "reader", ("read", "submit"))
+    reader = await create_test_user(
+        pool, web_node.account.account_id, ("email-verifications:read", "email-verifications:write")
+    )
     status, _ = await asyncio.to_thread(web_node.api, "/credits/balance")
     assert status == 200
     await asyncio.to_thread(_submit_with_api, web_node)
@@ -298,15 +301,7 @@ def _xlsx_paste_and_credits(node: WebNode, downloads: Path) -> None:
         driver.find_element(By.ID, "submit-job").click()
         assert _job_inputs(node, driver) == ["bob@exim.mailfarm.net", "zed@exim.mailfarm.net"]
 
-        driver.find_element(By.CSS_SELECTOR, "#nav a[href='#/credits']").click()
-        balance = node.api_json("/credits/balance")
-        wait_for(
-            driver,
-            lambda current: (
-                (element := visible(current, "#balance dd")) and element.text == str(balance["creditPacks"])
-            ),
-            "the balance",
-        )
+        open_credits(driver, node.api_json("/credits/balance")["creditPacks"])
         usage = node.api_json("/credits/daily-usage")["data"]
         drawn = wait_for(driver, _days_used, "the usage chart")
         # Two Standard entries and two High ones (2 credits each), all from the free daily credits.

@@ -12,6 +12,7 @@ from verifalia_server.api.leadrocks import routes as leadrocks
 from verifalia_server.api.shared import cors, health, index, metrics, openapi
 from verifalia_server.api.shared.keys import (
     CALLBACK_RESOLVER_KEY,
+    CAPTCHA_VERIFIER_KEY,
     ENGINE_CONFIG_KEY,
     ENGINE_KEY,
     EVENTS_KEY,
@@ -36,6 +37,7 @@ from verifalia_server.api.shared.surfaces import LEADROCKS, V1_4, V2, mount
 from verifalia_server.api.v1 import handlers as v1
 from verifalia_server.api.v2 import routes as v2
 from verifalia_server.callbacks.resolver import CallbackResolverConfig
+from verifalia_server.captcha.verifier import CaptchaVerifier
 from verifalia_server.engine import Engine
 from verifalia_server.settings import NodeSettings
 from verifalia_server.store.database import Pool
@@ -51,6 +53,7 @@ def create_web_app(
     engine: Engine,
     events: JobEvents,
     callbacks: CallbackResolverConfig,
+    captcha: CaptchaVerifier,
 ) -> web.Application:
     """The application serving every surface with the node's objects; it starts no background work."""
     service = settings.service
@@ -71,6 +74,7 @@ def create_web_app(
     app[ENGINE_KEY] = engine
     app[EVENTS_KEY] = events
     app[CALLBACK_RESOLVER_KEY] = callbacks
+    app[CAPTCHA_VERIFIER_KEY] = captcha
     app[LIMITER_KEY] = ConcurrencyLimiter(service.max_concurrent_requests_per_ip)
     app[JWT_SECRET_KEY] = SharedSecret(pool, _JWT_SECRET_NAME, service.jwt_secret)
     app[SNAPSHOT_CACHE_KEY] = SnapshotCache(service.snapshot_cache_bytes)

@@ -1,7 +1,7 @@
-"""`accounts list|show` and `accounts subaccount list|rotate-token|enable`: what an operator looks up.
+"""`accounts list|show` and `accounts user list|rotate-token|enable`: what an operator looks up.
 
 `show` prints an account's balance (credit packs, free credits left and when they reset), its usage by
-day and its sub-accounts. Tokens are never shown, except the new one `rotate-token` creates.
+day and its users. Tokens are never shown, except the new one `rotate-token` creates.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from verifalia_server.cli.common import (
     print_fields,
     print_rows,
 )
-from verifalia_server.store import account_admin, accounts, credits
+from verifalia_server.store import account_admin, accounts, credits, users
 from verifalia_server.store.database import Pool
+from verifalia_server.store.users import UnknownAccountError, UnknownUserError
 
 _DEFAULT_DAYS = 30
 _MAX_DAYS = 36_600
@@ -40,7 +41,7 @@ def register_accounts(actions: Subcommands) -> None:
     show = add_command(
         actions,
         "show",
-        "show an account: balance, free credits, usage by day, sub-accounts",
+        "show an account: balance, free credits, usage by day, users",
         _handler(_show_account, _print_account),
     )
     show.add_argument("--account", type=identifier, required=True, help="account id")
@@ -49,34 +50,37 @@ def register_accounts(actions: Subcommands) -> None:
     )
 
 
-def register_subaccounts(sub_actions: Subcommands) -> None:
-    """Add `accounts subaccount list`, `rotate-token` and `enable`."""
+def register_users(user_actions: Subcommands) -> None:
+    """Add `accounts user list`, `rotate-token` and `enable`."""
     listing = add_command(
-        sub_actions, "list", "list an account's sub-accounts", _handler(_list_subaccounts, _print_subaccounts)
+        user_actions, "list", "list an account's users", _handler(_list_users, _print_users)
     )
     listing.add_argument("--account", type=identifier, required=True, help="account id")
+    listing.add_argument("--include-deleted", action="store_true", help="list deleted users too")
     rotate = add_command(
-        sub_actions,
+        user_actions,
         "rotate-token",
-        "give a sub-account a new token (printed once; the old one stops working)",
+        "give a user a new auth token (printed once; the old one stops working)",
         _handler(_rotate_token),
     )
-    rotate.add_argument("--sid", required=True)
-    enable = add_command(sub_actions, "enable", "enable a disabled sub-account again", _handler(_enable))
-    enable.add_argument("--sid", required=True)
+    rotate.add_argument("--user", "--sid", dest="user", required=True, help="user id (SID)")
+    enable = add_command(user_actions, "enable", "activate a deactivated user again", _handler(_enable))
+    enable.add_argument("--user", "--sid", dest="user", required=True, help="user id (SID)")
 
 
 def _handler(action: Action, show: Printer = print_fields) -> Handler:
-    return database_handler(action, (accounts.UnknownAccountError,), show)
+    return database_handler(action, (UnknownAccountError, UnknownUserError), show)
 
 
-def _described_subaccount(sub: account_admin.SubAccountSummary) -> dict[str, Any]:
+def _described_user(user: users.User) -> dict[str, Any]:
     return {
-        "sid": sub.sid,
-        "name": sub.name,
-        "permissions": list(sub.permissions),
-        "disabled": sub.disabled,
-        "created_on": sub.created_on.isoformat(),
+        "sid": user.id,
+        "name": user.profile.display_name,
+        "type": user.type.value,
+        "rules": list(user.profile.rules),
+        "active": user.profile.is_active,
+        "deleted": user.deleted_on is not None,
+        "created_on": user.created_on.isoformat(),
     }
 
 
@@ -88,7 +92,7 @@ async def _list_accounts(pool: Pool[Any], _args: argparse.Namespace) -> dict[str
                 "name": summary.name,
                 "credits": summary.credit_packs,
                 "free_daily_credits": summary.free_daily_credits,
-                "sub_accounts": summary.sub_accounts,
+                "users": summary.users,
                 "jobs_in_progress": summary.jobs_in_progress,
                 "created_on": summary.created_on.isoformat(),
             }
@@ -100,7 +104,7 @@ async def _list_accounts(pool: Pool[Any], _args: argparse.Namespace) -> dict[str
 async def _show_account(pool: Pool[Any], args: argparse.Namespace) -> dict[str, Any]:
     account = await accounts.get_account(pool, args.account)
     if account is None:
-        raise accounts.UnknownAccountError(f"no account {args.account}")
+        raise UnknownAccountError(f"no account {args.account}")
     balance = await credits.get_balance(pool, account.id)
     since = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=args.days - 1)
     usage = await credits.daily_usage(pool, account.id, since=since)
@@ -116,24 +120,24 @@ async def _show_account(pool: Pool[Any], args: argparse.Namespace) -> dict[str, 
             {"date": day.day.isoformat(), "credits": day.credit_packs, "free_credits": day.free_credits}
             for day in usage
         ],
-        "sub_accounts": [
-            _described_subaccount(sub) for sub in await account_admin.list_subaccounts(pool, account.id)
-        ],
+        "users": [_described_user(user) for user in await users.list_users(pool, account.id)],
     }
 
 
-async def _list_subaccounts(pool: Pool[Any], args: argparse.Namespace) -> dict[str, Any]:
-    subs = await account_admin.list_subaccounts(pool, args.account)
-    return {"account_id": args.account, "sub_accounts": [_described_subaccount(sub) for sub in subs]}
+async def _list_users(pool: Pool[Any], args: argparse.Namespace) -> dict[str, Any]:
+    if await accounts.get_account(pool, args.account) is None:
+        raise UnknownAccountError(f"no account {args.account}")
+    listed = await users.list_users(pool, args.account, include_deleted=args.include_deleted)
+    return {"account_id": args.account, "users": [_described_user(user) for user in listed]}
 
 
 async def _rotate_token(pool: Pool[Any], args: argparse.Namespace) -> dict[str, Any]:
-    return {"sid": args.sid, "token": await account_admin.rotate_token(pool, args.sid)}
+    return {"sid": args.user, "token": await users.rotate_password(pool, args.user)}
 
 
 async def _enable(pool: Pool[Any], args: argparse.Namespace) -> dict[str, Any]:
-    await accounts.set_subaccount_disabled(pool, args.sid, False)
-    return {"sid": args.sid, "disabled": False}
+    await users.set_user_active(pool, args.user, True)
+    return {"sid": args.user, "active": True}
 
 
 def _print_list(title: str, rows: list[dict[str, Any]]) -> None:
@@ -145,11 +149,11 @@ def _print_accounts(result: dict[str, Any]) -> None:
     _print_list("accounts", result["accounts"])
 
 
-def _print_subaccounts(result: dict[str, Any]) -> None:
-    _print_list("sub_accounts", result["sub_accounts"])
+def _print_users(result: dict[str, Any]) -> None:
+    _print_list("users", result["users"])
 
 
 def _print_account(result: dict[str, Any]) -> None:
-    print_fields({key: value for key, value in result.items() if key not in ("usage", "sub_accounts")})
+    print_fields({key: value for key, value in result.items() if key not in ("usage", "users")})
     _print_list("usage", result["usage"])
-    _print_list("sub_accounts", result["sub_accounts"])
+    _print_list("users", result["users"])

@@ -19,8 +19,8 @@ from verifalia_server.cli.common import (
     print_rows,
 )
 from verifalia_server.store import apps
-from verifalia_server.store.accounts import UnknownAccountError
 from verifalia_server.store.database import Pool
+from verifalia_server.store.users import UnknownAccountError
 
 
 def _limit(text: str) -> int:

@@ -10,12 +10,12 @@ import errno
 import logging
 import os
 import signal
-import ssl
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from verifalia_server import log_format
@@ -60,8 +60,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument(
         "--port", type=int, default=None, help="port to listen on (default VERIFALIA_PORT or 8081)"
     )
-    serve.add_argument("--tls-cert", default=None, help="PEM certificate chain: serve HTTPS")
-    serve.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
+    serve.add_argument(
+        "--tls-cert", default=None, help="PEM certificate chain: serve HTTPS (VERIFALIA_TLS_CERT_FILE)"
+    )
+    serve.add_argument(
+        "--tls-key", default=None, help="PEM private key of --tls-cert (default VERIFALIA_TLS_KEY_FILE)"
+    )
     serve.set_defaults(handler=_serve)
 
     cluster = commands.add_parser("cluster", help="run the database, api-1 and api-2 until Ctrl-C")
@@ -75,16 +79,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     migrate.set_defaults(handler=_migrate)
 
 
-def _tls_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
-    if cert is None and key is None:
-        return None
-    if cert is None or key is None:
-        raise SystemExit("--tls-cert and --tls-key go together")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    return context
-
-
 def _serve(args: argparse.Namespace) -> int:
     configure_logging()
     settings = NodeSettings.from_env()
@@ -94,14 +88,19 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host or settings.service.host,
         port=settings.service.port if args.port is None else args.port,
     )
-    tls = _tls_context(args.tls_cert, args.tls_key)
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise SystemExit("--tls-cert and --tls-key go together")
+    if args.tls_cert is not None:
+        service = dataclasses.replace(
+            service, tls_cert_file=Path(args.tls_cert).absolute(), tls_key_file=Path(args.tls_key).absolute()
+        )
     with database_url(service.database_url, service.data_dir) as url:
         # Imported here: the other subcommands need neither the web application nor the engine.
         from verifalia_server.node import ListenError, serve
 
         service = dataclasses.replace(service, database_url=url)
         try:
-            asyncio.run(serve(dataclasses.replace(settings, service=service), tls))
+            asyncio.run(serve(dataclasses.replace(settings, service=service)))
         except ListenError as failure:
             print(
                 listen_failure(failure.host, failure.port, failure.error, "another node"),
@@ -156,7 +155,7 @@ def _print_demo_banner(account_id: int, sid: str, token: str, ports: list[int], 
         f"\n{rule}\n  Demo account created"
         f" ({DEMO_CREDITS} credits, {DEMO_FREE_DAILY_CREDITS} free credits a day)\n"
         f"  Account id      : {account_id}\n"
-        f"  Sub-account SID : {sid}\n  Auth token      : {token}\n"
+        f"  User SID        : {sid}\n  Auth token      : {token}\n"
         "  The token is shown only now; keep it.\n"
         f"  Web client area: http://{host}:{ports[0]}/app/ (sign in with the SID and token)\n"
         f"  Try: curl -u {sid}:{token} http://{host}:{ports[0]}/v1.4/account-balance\n"

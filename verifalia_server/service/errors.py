@@ -36,6 +36,15 @@ class NotFound(DomainError):
     """No such job for this account (another account's jobs are not found either)."""
 
 
+class Conflict(DomainError):
+    """The change would break a rule of the current state (the last active administrator, a user removing
+    itself, a username in use); the message says which."""
+
+
+class PreconditionFailed(DomainError):
+    """The target changed since the version the caller based its change on (a stale entity tag)."""
+
+
 class Gone(DomainError):
     """The job was deleted or has expired."""
 
@@ -46,3 +55,28 @@ class StillInProgress(DomainError):
 
 class LimitReached(DomainError):
     """A quota of the caller is spent (for instance its lists in progress)."""
+
+
+class CaptchaRefused(DomainError):
+    """The submission's CAPTCHA is missing where required, refused by its provider, of an unknown or
+    unconfigured provider, or scored too low: nothing was stored or charged."""
+
+
+class CaptchaUnavailable(DomainError):
+    """The CAPTCHA provider gave no verdict (unreachable, too slow, failing): nothing was stored."""
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class OriginNotAllowed(DomainError):
+    """A browser app's key was used from an origin it does not trust (or with none); the message names it."""
+
+
+class Throttled(DomainError):
+    """A submission over one of the caller's rate limits: nothing was stored or charged."""
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -5,7 +5,8 @@ per-entry length cap or holding text PostgreSQL cannot store (`InvalidInput`, no
 duplicates in a worker thread, off the event loop (`engine.syntax.dedup_key`, never a false duplicate: only
 syntactically valid addresses are compared), prices the job (duplicates are free), and stores it in one
 transaction, its own or one the caller has open (`InsufficientCredits` when the balance cannot cover it, and
-nothing is stored).
+nothing is stored). With a `CaptchaPolicy`, the submission's CAPTCHA is checked once its entries are valid
+and before anything is stored (`service.captcha`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Literal, NamedTuple
 
 from verifalia_server.engine.syntax import ParsedAddress, dedup_key, parse_address
 from verifalia_server.engine.verdict import Quality
+from verifalia_server.service.captcha import CaptchaAnswer, CaptchaPolicy
 from verifalia_server.service.errors import InsufficientCredits, InvalidInput
 from verifalia_server.service.pricing import job_cost
 from verifalia_server.service.text import first_unstorable, is_storable, unstorable_field
@@ -48,6 +50,7 @@ class Submission:
     retention: dt.timedelta | None = None
     callback: dict[str, Any] | None = None
     source: str = "verifalia"
+    captcha: CaptchaAnswer | None = None
 
 
 def grouping_domain(input_data: str) -> str:
@@ -104,13 +107,18 @@ async def submit(
     client_ip: str,
     submission: Submission,
     connection: Connection | None = None,
+    captcha: CaptchaPolicy | None = None,
 ) -> Job:
     """Store a job for the account (entries, duplicates, credits); `InsufficientCredits` if it cannot be paid.
 
-    With `connection`, the job is stored inside the caller's open transaction on it.
+    With `connection`, the job is stored inside the caller's open transaction on it. With `captcha`, the
+    submission's CAPTCHA is checked once its entries are valid (`CaptchaRefused`, `CaptchaUnavailable`:
+    nothing is stored).
     """
     await asyncio.to_thread(check_entries, submission, settings.max_entry_length)
     entries = await asyncio.to_thread(_new_entries, submission.entries, submission.deduplication)
+    if captcha is not None:
+        await captcha.check(submission.captcha, client_ip)
     new_job = NewJob(
         account_id=account_id,
         owner=owner,

@@ -15,8 +15,8 @@ from typing import Any
 
 import asyncpg
 
-from verifalia_server.store.accounts import UnknownAccountError
 from verifalia_server.store.database import Pool
+from verifalia_server.store.users import UnknownAccountError
 
 _APP_COLUMNS = (
     "id, account_id, name, enabled, max_concurrent_lists, verifies_per_minute, requests_per_minute,"

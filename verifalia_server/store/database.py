@@ -135,7 +135,7 @@ DEFAULT_ACQUIRE_TIMEOUT = 5.0
 class _BoundedPool(asyncpg.Pool):  # type: ignore[misc]
     """A pool whose `acquire` (and so every `pool.fetch`/`execute`) waits at most `acquire_timeout`.
 
-    Releasing a connection resets it with a statement, bounded like every statement by the command timeout.
+    A release sends nothing to the server unless a transaction was left open (see `_keep_session`).
     """
 
     def __init__(self, *args: Any, acquire_timeout: float, **kwargs: Any) -> None:
@@ -153,6 +153,16 @@ class _BoundedPool(asyncpg.Pool):  # type: ignore[misc]
             return await super()._acquire(None)
         async with asyncio.timeout(timeout):
             return await super()._acquire(None)
+
+
+async def _keep_session(_connection: asyncpg.Connection[Any]) -> None:
+    """Release hook of the pool: nothing to undo beyond what asyncpg always does.
+
+    asyncpg rolls back a transaction left open before calling this; pooled connections hold no other
+    session state (advisory locks held across statements and LISTEN use connections of their own, and no
+    setting is ever changed), so the reset statement it would otherwise send, one round trip per
+    release, has nothing to clear.
+    """
 
 
 async def create_pool(
@@ -181,6 +191,7 @@ async def create_pool(
         max_queries=50_000,
         max_inactive_connection_lifetime=300.0,
         init=_init_connection,
+        reset=_keep_session,
         server_settings=server_settings,
         connection_class=asyncpg.Connection,
         record_class=asyncpg.Record,

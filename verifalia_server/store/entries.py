@@ -7,7 +7,8 @@ API:
 - `iter_entries(pool, job_id, chunk_size, fields) -> AsyncIterator[list[Record]]`: every entry in chunks,
   for streaming large snapshots with flat memory, holding no connection between chunks.
 - `iter_stored_entries(pool, job_id, chunk_size, *, details=True) -> AsyncIterator[list[StoredEntry]]`:
-  the same chunks as typed entries (without suggestions and evidence when `details` is False).
+  the same chunks as typed entries (without suggestions and evidence when `details` is False);
+  `iter_entry_rows` (same arguments) yields the rows they are made from, in `StoredEntry` order.
 `StoredEntry` is the one typed shape of a stored entry, built from a row by `StoredEntry.from_row`; its
 `status` is None while the entry is pending. Records have the columns of `ENTRY_FIELDS`
 (`PARSED_ADDRESS_FIELDS` among them). Evidence is stored as JSON by `stored_evidence` and read back by
@@ -91,13 +92,18 @@ class StoredEntry(NamedTuple):
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> StoredEntry:
-        """The entry of a row with the columns of `ENTRY_FIELDS` (or of `SUMMARY_FIELDS`)."""
-        # Positional, in ENTRY_FIELDS order: this runs once per entry of every snapshot and export.
-        values = list(map(row.get, ENTRY_FIELDS))
+        """The entry of a row with the columns of `ENTRY_FIELDS`, in that order (as every query here has)."""
+        # Read by position, converting only the values that need it: this runs once per entry of every
+        # snapshot and export.
+        values = list(row)
         status = values[_STATUS_POSITION]
-        values[_STATUS_POSITION] = None if status is None else _STATUS_BY_VALUE[status]
-        values[_SUGGESTIONS_POSITION] = tuple(values[_SUGGESTIONS_POSITION] or ())
-        values[_EVIDENCE_POSITION] = evidence_of(values[_EVIDENCE_POSITION])
+        if status is not None:
+            values[_STATUS_POSITION] = _STATUS_BY_VALUE[status]
+        suggestions = values[_SUGGESTIONS_POSITION]
+        values[_SUGGESTIONS_POSITION] = () if suggestions is None else tuple(suggestions)
+        evidence = values[_EVIDENCE_POSITION]
+        if evidence is not None:
+            values[_EVIDENCE_POSITION] = evidence_of(evidence)
         return cls._make(values)
 
     @classmethod
@@ -131,9 +137,12 @@ _STATUS_POSITION = ENTRY_FIELDS.index("status")
 _SUGGESTIONS_POSITION = ENTRY_FIELDS.index("suggestions")
 _EVIDENCE_POSITION = ENTRY_FIELDS.index("evidence")
 _STATUS_BY_VALUE = {status.value: status for status in Status}
-# The columns every read needs; suggestions and evidence are only read where they are shown.
-SUMMARY_FIELDS = tuple(name for name in ENTRY_FIELDS if name not in ("suggestions", "evidence"))
 _SELECT = f"SELECT {', '.join(ENTRY_FIELDS)} FROM entries"
+# Suggestions and evidence are only read where they are shown; elsewhere they are selected as NULL, so
+# every row keeps the shape of ENTRY_FIELDS.
+_SUMMARY_COLUMNS = tuple(
+    f"NULL AS {name}" if name in ("suggestions", "evidence") else name for name in ENTRY_FIELDS
+)
 # entries.index is a PostgreSQL integer, so every index is below 2**31.
 _PAST_LAST_INDEX = 2**31
 
@@ -160,13 +169,13 @@ async def list_entries(
         limit,
         _PAST_LAST_INDEX if before_index is None else before_index,
     )
-    return [StoredEntry.from_row(row) for row in rows]
+    return list(map(StoredEntry.from_row, rows))
 
 
-async def iter_entries(
+def iter_entries(
     pool: Pool[Any], job_id: uuid.UUID, chunk_size: int = 5000, fields: Sequence[str] = ENTRY_FIELDS
 ) -> AsyncIterator[list[asyncpg.Record]]:
-    """Yield every entry of the job, ordered by index, in chunks of at most `chunk_size`.
+    """Every entry of the job, ordered by index, in chunks of at most `chunk_size`.
 
     Each chunk is its own keyset query (`index` past the last one yielded) on a connection taken from the
     pool just for it, so no connection is held while the caller handles a chunk (say, writes it to a slow
@@ -178,8 +187,15 @@ async def iter_entries(
         raise ValueError(f"unknown entry fields: {sorted(unknown)}")
     if "index" not in fields:
         raise ValueError("the entry fields must include index")
+    return _chunks(pool, job_id, chunk_size, fields)
+
+
+async def _chunks(
+    pool: Pool[Any], job_id: uuid.UUID, chunk_size: int, columns: Sequence[str]
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """The chunks of `iter_entries`, each row with `columns` (SQL select items, `index` among them)."""
     query = (
-        f"SELECT {', '.join(fields)} FROM entries WHERE job_id = $1 AND index > $2 ORDER BY index LIMIT $3"
+        f"SELECT {', '.join(columns)} FROM entries WHERE job_id = $1 AND index > $2 ORDER BY index LIMIT $3"
     )
 
     async def chunk_after(index: int) -> list[asyncpg.Record]:
@@ -208,5 +224,15 @@ async def iter_stored_entries(
 
     Without `details`, suggestions and evidence are not read (they come back empty).
     """
-    async for rows in iter_entries(pool, job_id, chunk_size, ENTRY_FIELDS if details else SUMMARY_FIELDS):
-        yield [StoredEntry.from_row(row) for row in rows]
+    async for rows in iter_entry_rows(pool, job_id, chunk_size, details=details):
+        yield list(map(StoredEntry.from_row, rows))
+
+
+def iter_entry_rows(
+    pool: Pool[Any], job_id: uuid.UUID, chunk_size: int = 5000, *, details: bool = True
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """The chunks of `iter_stored_entries` as the rows they are made from, for a reader that renders each
+    row once (a large snapshot): each row holds the values of a `StoredEntry` in order, except that the
+    status is its code (a `Status` value) and, without `details`, suggestions and evidence are None.
+    """
+    return _chunks(pool, job_id, chunk_size, ENTRY_FIELDS if details else _SUMMARY_COLUMNS)

@@ -14,6 +14,8 @@ import orjson
 from aiohttp import web
 
 from verifalia_server.service.errors import (
+    CaptchaRefused,
+    Conflict,
     DomainError,
     Forbidden,
     Gone,
@@ -21,7 +23,10 @@ from verifalia_server.service.errors import (
     InvalidInput,
     LimitReached,
     NotFound,
+    OriginNotAllowed,
+    PreconditionFailed,
     StillInProgress,
+    Throttled,
 )
 
 
@@ -80,16 +85,24 @@ _DOMAIN_STATUSES: dict[type[DomainError], int] = {
     InsufficientCredits: 402,
     Forbidden: 403,
     LimitReached: 403,
+    # Surfaces without CAPTCHA support (v1.4) cannot serve credentials that must submit with one.
+    CaptchaRefused: 403,
+    OriginNotAllowed: 403,
     NotFound: 404,
     StillInProgress: 406,
+    Conflict: 409,
+    PreconditionFailed: 412,
     Gone: 410,
+    Throttled: 429,
 }
 
 
 def domain_error(error: DomainError) -> ApiError:
     """The ApiError answering a business failure: its HTTP status, and its message as the detail."""
     status = next((code for kind, code in _DOMAIN_STATUSES.items() if isinstance(error, kind)), 400)
-    return error_for_status(status, str(error))
+    # RFC 6585 §4 and RFC 9110 §10.2.3: a 429 says in seconds when to retry.
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else None
+    return error_for_status(status, str(error), headers)
 
 
 def json_error(error: ApiError, body: object, content_type: str = "application/json") -> web.Response:

@@ -9,6 +9,7 @@ from aiohttp import web
 from verifalia_server.api.shared.limiter import ConcurrencyLimiter
 from verifalia_server.api.shared.snapshots import SnapshotCache
 from verifalia_server.callbacks.resolver import CallbackResolverConfig
+from verifalia_server.captcha.verifier import CaptchaVerifier
 from verifalia_server.engine import Engine
 from verifalia_server.engine.config import EngineConfig
 from verifalia_server.settings import LeadRocksSettings, ServiceSettings, V2Settings
@@ -27,3 +28,4 @@ LIMITER_KEY = web.AppKey("limiter", ConcurrencyLimiter)
 JWT_SECRET_KEY = web.AppKey("jwt_secret", SharedSecret)
 SNAPSHOT_CACHE_KEY = web.AppKey("snapshot_cache", SnapshotCache)
 CALLBACK_RESOLVER_KEY = web.AppKey("callback_resolver", CallbackResolverConfig)
+CAPTCHA_VERIFIER_KEY = web.AppKey("captcha_verifier", CaptchaVerifier)

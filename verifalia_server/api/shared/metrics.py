@@ -61,14 +61,23 @@ class NodeMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
+        # The labelled children of each (method, route, status) seen: looking labels up anew on every
+        # request would cost more than counting it.
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         GCCollector(registry=self.registry)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request."""
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self.requests.labels(method, route, str(status)), self.latency.labels(method, route)
+            self._children[key] = children
+        requests, latency = children
+        requests.inc()
+        latency.observe(seconds)
 
 
 METRICS_KEY = web.AppKey("metrics", NodeMetrics)

@@ -33,10 +33,13 @@ from verifalia_server.api.shared.errors import bad_request
 from verifalia_server.api.shared.files import FileSettings, LineEnding
 from verifalia_server.callbacks.dispatcher import CallbackUrlError, check_callback_url
 from verifalia_server.engine.verdict import Quality
+from verifalia_server.service.captcha import CaptchaAnswer
 from verifalia_server.service.submission import Deduplication, Submission, SubmittedEntry
 
 MAX_CUSTOM_LENGTH = 50
 MAX_NAME_LENGTH = 255
+# Provider tokens are a few hundred to about 2,000 characters; longer input is no token worth a siteverify.
+MAX_CAPTCHA_TOKEN_LENGTH = 8192
 MIN_RETENTION = dt.timedelta(minutes=5)
 MAX_RETENTION = dt.timedelta(days=30)
 # RFC 5321 §4.5.3.1.3: a path is at most 256 octets; longer input is not an address worth a verify.
@@ -201,6 +204,17 @@ class CallbackRequest(RequestBody):
         return self.model_dump(by_alias=True, exclude_none=True)
 
 
+class CaptchaRequest(RequestBody):
+    """The CAPTCHA a v2 submission carries: its provider's name and the token the end user was given."""
+
+    provider: str
+    token: Annotated[str, StringConstraints(max_length=MAX_CAPTCHA_TOKEN_LENGTH)]
+
+    def answer(self) -> CaptchaAnswer:
+        """The CAPTCHA as the application layer checks it."""
+        return CaptchaAnswer(self.provider, self.token)
+
+
 class JobOptions(RequestBody):
     """The job-level options of a v2 submission, in the JSON body or in the multipart `settings` part."""
 
@@ -212,6 +226,7 @@ class JobOptions(RequestBody):
     name: Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)] | None = None
     retention: Annotated[dt.timedelta | None, BeforeValidator(_retention)] = None
     callback: CallbackRequest | None = None
+    captcha: CaptchaRequest | None = None
 
     def submission(self, entries: Sequence[SubmittedEntry]) -> Submission:
         """The job these options ask for, over `entries`."""
@@ -223,6 +238,7 @@ class JobOptions(RequestBody):
             name=self.name,
             retention=self.retention,
             callback=None if self.callback is None else self.callback.stored(),
+            captcha=None if self.captcha is None else self.captcha.answer(),
         )
 
 
@@ -276,7 +292,7 @@ class UploadSettings(JobOptions):
 
 
 class TokenRequest(RequestBody):
-    """`POST /auth/tokens`: a sub-account's SID and auth token."""
+    """`POST /auth/tokens`: a user's username and password (a SID and auth token)."""
 
     shape: ClassVar[str] = "a JSON object with 'username' and 'password'"
 

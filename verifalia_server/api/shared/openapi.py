@@ -8,8 +8,11 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from verifalia_server.api.shared.models import MAX_CUSTOM_LENGTH, MAX_NAME_LENGTH
+from verifalia_server.api.shared.models import MAX_CAPTCHA_TOKEN_LENGTH, MAX_CUSTOM_LENGTH, MAX_NAME_LENGTH
+from verifalia_server.api.v2 import user_openapi
+from verifalia_server.api.v2.errors import CAPTCHA_VALIDATION_FAILED
 from verifalia_server.engine.statuses import Status
+from verifalia_server.service.captcha import PROVIDER_NAMES
 from verifalia_server.settings import ServiceSettings
 from verifalia_server.store.jobs import JobStatus
 
@@ -83,7 +86,7 @@ _PAGING = [
 ]
 _V2_ERRORS = {
     "400": _problem("Invalid request."),
-    "401": _problem("Missing, invalid or expired credentials, or a disabled sub-account."),
+    "401": _problem("Missing, invalid or expired credentials, or an inactive user."),
     "403": _problem("The credentials lack the permission."),
     "404": _problem("No such route: the version is not v2.x."),
     "429": _problem("Too many concurrent requests from this IP address."),
@@ -134,9 +137,18 @@ def _v2_paths() -> dict[str, Any]:
                 },
                 "responses": {
                     **_job_responses(with_entries=True),
+                    "401": _problem(
+                        "Missing, invalid or expired credentials, or a disabled sub-account; or a `captcha`"
+                        f" that failed verification, with `type` `{CAPTCHA_VALIDATION_FAILED}` (a refused"
+                        " token, an unknown or unconfigured provider, a reCAPTCHA v3 score too low)."
+                    ),
                     "402": _problem("Not enough credits."),
                     "413": _problem("The request body is too large."),
                     "415": _problem("Unsupported file type (legacy .xls included)."),
+                    "503": _problem(
+                        "The database is unavailable, or the CAPTCHA provider gave no verdict (nothing was"
+                        " stored); retry after `Retry-After` seconds."
+                    ),
                 },
             },
             "get": {
@@ -159,7 +171,7 @@ def _v2_paths() -> dict[str, Any]:
                     ),
                     _query("status", "Comma-separated job statuses to include.", _JOB_STATUS_LIST),
                     _query("status:exclude", "Comma-separated job statuses to exclude.", _JOB_STATUS_LIST),
-                    _query("owner", "Only jobs submitted by this sub-account SID.", _TEXT),
+                    _query("owner", "Only jobs submitted by this user (SID).", _TEXT),
                     _query(
                         "sort", "createdOn (default) or -createdOn.", {"enum": ["createdOn", "-createdOn"]}
                     ),
@@ -274,13 +286,179 @@ def _v2_paths() -> dict[str, Any]:
                 "responses": {
                     "200": _json(
                         {"type": "object", "properties": {"accessToken": {"type": "string"}}},
-                        "A signed token.",
+                        "A signed token; for a user with TOTP, its claim `verifalia:mfa` asks for a code.",
                     ),
                     "400": _problem("Malformed body."),
-                    "401": _problem("Invalid credentials or disabled sub-account."),
+                    "401": _problem("Invalid credentials or inactive user."),
                     "404": _problem("No such route: the version is not v2.x."),
                     "429": _problem("Too many concurrent requests from this IP address."),
                     "503": _problem("The database is unavailable; retry after `Retry-After` seconds."),
+                },
+            },
+            "options": _PREFLIGHT,
+        },
+        **_totp_paths(),
+        **_certificate_paths(),
+        **user_openapi.paths(),
+    }
+
+
+def _totp_paths() -> dict[str, Any]:
+    """The TOTP second factor: the login's second step and a user's enrolment."""
+    pass_code = {
+        "required": True,
+        "content": {
+            _JSON: {
+                "schema": {
+                    "type": "object",
+                    "required": ["passCode"],
+                    "properties": {"passCode": {"type": "string", "pattern": "^[0-9]{6}$"}},
+                }
+            }
+        },
+    }
+    user = _path_parameter("id", "User id.")
+    errors = {**_V2_ERRORS, "404": _problem("No such user in this account, or the version is not v2.x.")}
+    conflict = _problem("A browser app, TOTP already required, or the secret changed meanwhile.")
+    return {
+        "/{version}/auth/totp/verifications": {
+            "parameters": [_VERSION],
+            "post": {
+                "summary": "Complete a first-factor bearer token with a TOTP code",
+                "security": [{"bearer": []}],
+                "requestBody": pass_code,
+                "responses": {
+                    "200": _json(
+                        {"type": "object", "properties": {"accessToken": {"type": "string"}}},
+                        "A token good for every route.",
+                    ),
+                    **_V2_ERRORS,
+                    "401": _problem("Not a valid first-factor token, or the user has no TOTP secret."),
+                    "403": _problem(
+                        "A wrong, expired or already used code. 403 rather than 401 so that the official SDKs"
+                        " ask their TOTP provider for another code (the JS SDK tries 3 in all); a 401 ends"
+                        " their login at once."
+                    ),
+                    "429": _problem("Too many codes tried for the user lately; retry after `Retry-After`."),
+                },
+            },
+            "options": _PREFLIGHT,
+        },
+        "/{version}/users/{id}/totp": {
+            "parameters": [_VERSION, user],
+            "post": {
+                "summary": "Give the user a new TOTP secret, pending until confirmed",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "secret": {"type": "string"},
+                                "provisioningUri": {"type": "string", "format": "uri"},
+                            },
+                        },
+                        "The base32 secret and its otpauth:// key URI.",
+                    ),
+                    **errors,
+                    "409": conflict,
+                },
+            },
+            "delete": {
+                "summary": "Remove the user's TOTP second factor (revokes its bearer tokens)",
+                "responses": {"204": {"description": "Removed."}, **errors},
+            },
+            "options": _PREFLIGHT,
+        },
+        "/{version}/users/{id}/totp/confirmation": {
+            "parameters": [_VERSION, user],
+            "post": {
+                "summary": "Confirm the pending secret with a code; TOTP is then required (revokes tokens)",
+                "requestBody": pass_code,
+                "responses": {
+                    "204": {"description": "Confirmed: password logins need a code from now on."},
+                    **errors,
+                    "401": _problem("Missing or invalid credentials, or no pending secret to confirm."),
+                    "403": _problem("The credentials lack the permission, or a wrong, expired or used code."),
+                    "409": conflict,
+                    "429": _problem("Too many codes tried for the user lately; retry after `Retry-After`."),
+                },
+            },
+            "options": _PREFLIGHT,
+        },
+    }
+
+
+def _certificate_paths() -> dict[str, Any]:
+    """A user's client certificates, for login over mutual TLS."""
+    user = _path_parameter("userId", "User id.")
+    certificate = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "subject": {"type": "string"},
+            "issuer": {"type": "string"},
+            "serialNumber": {"type": "string"},
+            "thumbprint": {"type": "string", "description": "SHA-256 of the DER encoding, upper-case hex."},
+            "publicKey": {"type": "string", "description": "DER SubjectPublicKeyInfo, base64."},
+            "notBefore": {"type": "string", "format": "date-time"},
+            "notAfter": {"type": "string", "format": "date-time"},
+            "createdOn": {"type": "string", "format": "date-time"},
+        },
+    }
+    errors = {**_V2_ERRORS, "404": _problem("No such user in this account, or the version is not v2.x.")}
+    upload = {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["certificate"],
+                    "properties": {"certificate": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+    return {
+        "/{version}/users/{userId}/certificates": {
+            "parameters": [_VERSION, user],
+            "get": {
+                "summary": "List the user's client certificates",
+                "parameters": _PAGING,
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "meta": _ref("Meta"),
+                                "data": {"type": "array", "items": certificate},
+                            },
+                        },
+                        "A page of certificates, oldest first.",
+                    ),
+                    **errors,
+                },
+            },
+            "post": {
+                "summary": "Register a client certificate (PEM or DER) for the user",
+                "requestBody": upload,
+                "responses": {
+                    "200": _json(certificate, "The registered certificate."),
+                    **errors,
+                    "409": _problem("The certificate is already registered."),
+                    "413": _problem("The upload is too large for a certificate."),
+                    "415": _problem("The body is not multipart/form-data."),
+                },
+            },
+            "options": _PREFLIGHT,
+        },
+        "/{version}/users/{userId}/certificates/{certificateId}": {
+            "parameters": [_VERSION, user, _path_parameter("certificateId", "Certificate id.")],
+            "delete": {
+                "summary": "Unregister a client certificate: it logs nobody in any more",
+                "responses": {
+                    "200": _json({"type": "object"}, "Unregistered."),
+                    **errors,
+                    "404": _problem("No such user or certificate, or the version is not v2.x."),
                 },
             },
             "options": _PREFLIGHT,
@@ -410,6 +588,18 @@ def _schemas() -> dict[str, Any]:
                 "url": {"type": "string", "format": "uri", "pattern": "^https?://[!-~]+$"},
                 "version": {"enum": ["1.0", "1.1"]},
                 "skipServerCertificateValidation": {"type": "boolean"},
+            },
+        },
+        "captcha": {
+            "type": ["object", "null"],
+            "description": "A solved CAPTCHA, verified with its provider before the job is stored.",
+            "required": ["provider", "token"],
+            "properties": {
+                "provider": {
+                    "enum": list(PROVIDER_NAMES),
+                    "description": "Matched ignoring case; another provider answers 401.",
+                },
+                "token": {"type": "string", "maxLength": MAX_CAPTCHA_TOKEN_LENGTH},
             },
         },
     }
@@ -620,11 +810,14 @@ def document() -> dict[str, Any]:
                 "basic": {
                     "type": "http",
                     "scheme": "basic",
-                    "description": "Sub-account SID and auth token.",
+                    "description": (
+                        "A username (or SID) and password (auth token), or a browser app's key and an empty"
+                        " password."
+                    ),
                 },
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
             },
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **user_openapi.schemas()},
         },
     }
 

@@ -20,6 +20,7 @@ from aiohttp.web_urldispatcher import AbstractRuleMatching, MatchedSubAppResourc
 from verifalia_server.api.leadrocks import errors as leadrocks_errors
 from verifalia_server.api.shared.errors import ApiError, domain_error, render_problem
 from verifalia_server.api.v1 import errors as v1_errors
+from verifalia_server.api.v2.errors import v2_domain_error
 from verifalia_server.service.errors import DomainError
 
 
@@ -35,7 +36,7 @@ class Surface:
 
 V1_4 = Surface("v1.4", re.compile(r"^/+v1\.4(/|$)"), v1_errors.render)
 # Any API version 2.x: the SDKs send v2.5, v2.6 and v2.7.
-V2 = Surface("v2", re.compile(r"^/+v2\.[0-9]+(/|$)"), render_problem)
+V2 = Surface("v2", re.compile(r"^/+v2\.[0-9]+(/|$)"), render_problem, v2_domain_error)
 LEADROCKS = Surface(
     "leadrocks", re.compile(r"^/+v1(/|$)"), leadrocks_errors.render, leadrocks_errors.leadrocks_domain_error
 )

@@ -11,18 +11,26 @@ import json5
 import orjson
 from aiohttp import web
 
-from verifalia_server.api.shared.auth import require
+from verifalia_server.api.shared.auth import BROWSER_APP_KEY, require
 from verifalia_server.api.shared.errors import ApiError, bad_request, error_for_status
-from verifalia_server.api.shared.keys import EVENTS_KEY, POOL_KEY, SETTINGS_KEY, SNAPSHOT_CACHE_KEY
+from verifalia_server.api.shared.keys import (
+    CAPTCHA_VERIFIER_KEY,
+    EVENTS_KEY,
+    POOL_KEY,
+    SETTINGS_KEY,
+    SNAPSHOT_CACHE_KEY,
+)
 from verifalia_server.api.shared.middleware import CLIENT_IP_KEY
 from verifalia_server.api.shared.models import RequestLimits, V1SubmissionRequest, parse_body
 from verifalia_server.api.shared.wire import estimated_remaining_seconds, iso_datetime, timespan
 from verifalia_server.engine.statuses import Status, v1_shorthands, v1_status
 from verifalia_server.service import jobs
+from verifalia_server.service.browser_apps import submit_job
 from verifalia_server.service.errors import Gone, NotFound, StillInProgress
-from verifalia_server.service.submission import submit
+from verifalia_server.service.permissions import DELETE_JOBS, READ_CREDITS, READ_JOBS, SUBMIT_JOBS, Principal
 from verifalia_server.store.credits import get_balance
-from verifalia_server.store.entries import StoredEntry, iter_stored_entries, list_entries
+from verifalia_server.store.database import Row
+from verifalia_server.store.entries import StoredEntry, iter_entry_rows, list_entries
 from verifalia_server.store.jobs import NORMAL_PRIORITY, Job, get_job
 
 PREFIX = "/v1.4"
@@ -37,38 +45,59 @@ def _v1_status_fields(status: Status) -> dict[str, Any]:
     return {"status": spelled.value, **v1_shorthands(spelled)}
 
 
-# Precomputed per status: the v1.4 spelling and its shorthand booleans.
-_STATUS_FIELDS: dict[Status, dict[str, Any]] = {status: _v1_status_fields(status) for status in Status}
+# Precomputed per status code (a `Status` is its own code): the v1.4 spelling and its shorthand booleans.
+_STATUS_FIELDS: dict[str, dict[str, Any]] = {status.value: _v1_status_fields(status) for status in Status}
 
 
-def entry_json(stored: StoredEntry) -> dict[str, Any]:
+def entry_json(stored: StoredEntry | Row) -> dict[str, Any]:
     """One completed entry as the v1.4 snapshot shows it: the stored entry in v1.4's field set and codes.
 
-    Written field by field from the stored entry, not through the v2 rendering: a 100,000-entry snapshot
-    builds this 100,000 times, and v1.4's fields are frozen.
+    `stored` is a `StoredEntry` or a row of the same values (`iter_entry_rows`), read by position in one
+    dict display, not through the v2 rendering: a 100,000-entry snapshot builds this 100,000 times, each
+    from its row, and v1.4's fields are frozen.
     """
-    if stored.status is None:
-        raise ValueError(f"entry {stored.index} has no verdict yet")
-    entry: dict[str, Any] = {"inputData": stored.input_data}
-    if stored.custom is not None:
-        entry["custom"] = stored.custom
-    completed_on = stored.completed_on
-    entry.update(
-        completedOn=None if completed_on is None else iso_datetime(completed_on),
-        emailAddress=stored.email_address,
-        asciiEmailAddressDomainPart=stored.ascii_domain_part,
-        emailAddressLocalPart=stored.local_part,
-        emailAddressDomainPart=stored.domain_part,
-        hasInternationalDomainName=stored.has_international_domain_name,
-        hasInternationalMailboxName=stored.has_international_mailbox_name,
-        isDisposableEmailAddress=stored.is_disposable,
-        isFreeEmailAddress=stored.is_free,
-        isRoleAccount=stored.is_role,
-        syntaxFailureIndex=stored.syntax_failure_index,
-    )
-    if stored.duplicate_of is not None:
-        entry["duplicateOf"] = stored.duplicate_of
-    entry.update(_STATUS_FIELDS[stored.status])
+    (
+        index,
+        input_data,
+        custom,
+        status,
+        duplicate_of,
+        email_address,
+        local_part,
+        domain_part,
+        ascii_domain_part,
+        has_international_domain_name,
+        has_international_mailbox_name,
+        is_disposable,
+        is_free,
+        is_role,
+        syntax_failure_index,
+        _suggestions,
+        _evidence,
+        completed_on,
+    ) = stored
+    if status is None:
+        raise ValueError(f"entry {index} has no verdict yet")
+    entry: dict[str, Any] = {
+        "inputData": input_data,
+        "custom": custom,
+        "completedOn": None if completed_on is None else iso_datetime(completed_on),
+        "emailAddress": email_address,
+        "asciiEmailAddressDomainPart": ascii_domain_part,
+        "emailAddressLocalPart": local_part,
+        "emailAddressDomainPart": domain_part,
+        "hasInternationalDomainName": has_international_domain_name,
+        "hasInternationalMailboxName": has_international_mailbox_name,
+        "isDisposableEmailAddress": is_disposable,
+        "isFreeEmailAddress": is_free,
+        "isRoleAccount": is_role,
+        "syntaxFailureIndex": syntax_failure_index,
+    }
+    if custom is None:
+        del entry["custom"]
+    if duplicate_of is not None:
+        entry["duplicateOf"] = duplicate_of
+    entry.update(_STATUS_FIELDS[status])
     return entry
 
 
@@ -105,34 +134,35 @@ async def _respond(
     request: web.Request, job: Job, headers: dict[str, str] | None = None
 ) -> web.StreamResponse:
     """202 with the progress while in progress; 200 with every entry once complete (large ones streamed)."""
-    header = snapshot_header(job)
     if not job.is_completed:
         return web.Response(
-            status=202, body=orjson.dumps(header), content_type="application/json", headers=headers
+            status=202,
+            body=orjson.dumps(snapshot_header(job)),
+            content_type="application/json",
+            headers=headers,
         )
     if job.no_of_entries > _STREAM_CHUNK:
-        return await _stream(request, job, header, headers)
+        return await _stream(request, job, headers)
     cache = request.app[SNAPSHOT_CACHE_KEY]
+    # A completed job's header never changes, so a cached body is served whole.
     body = cache.get(job.id)
     if body is None:
         rows = await list_entries(request.app[POOL_KEY], job.id)
-        body = orjson.dumps({**header, "entries": [entry_json(row) for row in rows]})
+        body = orjson.dumps({**snapshot_header(job), "entries": list(map(entry_json, rows))})
         cache.put(job.id, body)
     return web.Response(body=body, content_type="application/json", headers=headers)
 
 
-async def _stream(
-    request: web.Request, job: Job, header: dict[str, Any], headers: dict[str, str] | None
-) -> web.StreamResponse:
+async def _stream(request: web.Request, job: Job, headers: dict[str, str] | None) -> web.StreamResponse:
     """Write a large snapshot in chunks, so memory stays flat whatever the job size."""
     response = web.StreamResponse(status=200, headers=headers)
     response.content_type = "application/json"
     response.charset = "utf-8"
     await response.prepare(request)
-    await response.write(orjson.dumps(header)[:-1] + b',"entries":[')
+    await response.write(orjson.dumps(snapshot_header(job))[:-1] + b',"entries":[')
     first = True
-    async for rows in iter_stored_entries(request.app[POOL_KEY], job.id, _STREAM_CHUNK, details=False):
-        chunk = orjson.dumps([entry_json(row) for row in rows])[1:-1]
+    async for rows in iter_entry_rows(request.app[POOL_KEY], job.id, _STREAM_CHUNK, details=False):
+        chunk = orjson.dumps(list(map(entry_json, rows)))[1:-1]
         await response.write(chunk if first else b"," + chunk)
         first = False
     await response.write(b"]}")
@@ -147,9 +177,9 @@ def _job_id(request: web.Request) -> uuid.UUID:
         raise error_for_status(404, "No email validation job has this unique ID.") from None
 
 
-async def _load_job(request: web.Request, account_id: int) -> Job:
+async def _load_job(request: web.Request, principal: Principal) -> Job:
     try:
-        return await jobs.read_job(request.app[POOL_KEY], account_id, _job_id(request))
+        return await jobs.read_job(request.app[POOL_KEY], principal, _job_id(request))
     except NotFound:
         raise error_for_status(404, "No email validation job has this unique ID.") from None
     except Gone:
@@ -179,7 +209,7 @@ async def _decode_body(raw: bytes) -> Any:
 
 async def submit_validation(request: web.Request) -> web.StreamResponse:
     """`POST /v1.4/email-validations`."""
-    principal = await require(request, "submit")
+    principal = await require(request, SUBMIT_JOBS)
     settings = request.app[SETTINGS_KEY]
     body = parse_body(
         V1SubmissionRequest,
@@ -187,13 +217,15 @@ async def submit_validation(request: web.Request) -> web.StreamResponse:
         RequestLimits(max_entries=settings.max_entries_per_job),
     )
     pool = request.app[POOL_KEY]
-    job = await submit(
+    job = await submit_job(
         pool,
         settings,
         account_id=principal.account_id,
-        owner=principal.sid,
+        owner=principal.user_id,
         client_ip=request[CLIENT_IP_KEY],
         submission=body.submission(),
+        verifier=request.app[CAPTCHA_VERIFIER_KEY],
+        app=request.get(BROWSER_APP_KEY),
     )
     if settings.v1_submit_wait > 0 and await request.app[EVENTS_KEY].wait_completed(
         job.id, settings.v1_submit_wait
@@ -204,15 +236,15 @@ async def submit_validation(request: web.Request) -> web.StreamResponse:
 
 async def get_validation(request: web.Request) -> web.StreamResponse:
     """`GET /v1.4/email-validations/{uniqueID}`."""
-    principal = await require(request, "read")
-    return await _respond(request, await _load_job(request, principal.account_id))
+    principal = await require(request, READ_JOBS)
+    return await _respond(request, await _load_job(request, principal))
 
 
 async def delete_validation(request: web.Request) -> web.Response:
     """`DELETE /v1.4/email-validations/{uniqueID}`: 200, 410 when already gone, 406 while in progress."""
-    principal = await require(request, "delete")
+    principal = await require(request, DELETE_JOBS)
     try:
-        await jobs.delete_job(request.app[POOL_KEY], principal.account_id, _job_id(request))
+        await jobs.delete_job(request.app[POOL_KEY], principal, _job_id(request))
     except NotFound:
         raise error_for_status(404, "No email validation job has this unique ID.") from None
     except Gone:
@@ -226,7 +258,7 @@ async def delete_validation(request: web.Request) -> web.Response:
 
 async def account_balance(request: web.Request) -> web.Response:
     """`GET /v1.4/account-balance`."""
-    principal = await require(request, "credits")
+    principal = await require(request, READ_CREDITS)
     balance = await get_balance(request.app[POOL_KEY], principal.account_id)
     return web.Response(
         body=orjson.dumps(

@@ -18,6 +18,7 @@ from verifalia_server.api.shared.keys import POOL_KEY, V2_SETTINGS_KEY
 from verifalia_server.api.v2 import serializers
 from verifalia_server.api.v2.jobs import json_response
 from verifalia_server.api.v2.query import cursor_limit, cut_page, date_range, paging
+from verifalia_server.service.permissions import READ_CREDITS
 from verifalia_server.store.credits import daily_usage, get_balance
 
 _NOT_A_CURSOR = "The cursor is not a daily usage cursor."
@@ -25,13 +26,13 @@ _NOT_A_CURSOR = "The cursor is not a daily usage cursor."
 
 async def balance(request: web.Request) -> web.Response:
     """The account's credit packs and free daily credits."""
-    principal = await require(request, "credits")
+    principal = await require(request, READ_CREDITS)
     return json_response(serializers.balance(await get_balance(request.app[POOL_KEY], principal.account_id)))
 
 
 async def usage(request: web.Request) -> web.Response:
     """The credits consumed per day."""
-    principal = await require(request, "credits")
+    principal = await require(request, READ_CREDITS)
     max_page_size = request.app[V2_SETTINGS_KEY].max_page_size
     page = paging(request.query, max_page_size)
     if page.cursor is None:

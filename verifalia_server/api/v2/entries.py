@@ -18,13 +18,14 @@ from verifalia_server.api.v2.export import ExportSelection, export_csv, export_x
 from verifalia_server.api.v2.jobs import json_response, load_job
 from verifalia_server.api.v2.pages import entries_page
 from verifalia_server.api.v2.query import entry_status_filters, optional_int, paging
+from verifalia_server.service.permissions import READ_JOBS
 
 _JSON_TYPES = frozenset({"application/json", "application/problem+json"})
 
 
 async def get_entries(request: web.Request) -> web.StreamResponse:
     """Serve a page of the job's completed entries, or export them when a file type is asked for."""
-    principal = await require(request, "read")
+    principal = await require(request, READ_JOBS)
     job = await load_job(request, principal)
     pool = request.app[POOL_KEY]
     settings = request.app[V2_SETTINGS_KEY]

@@ -13,10 +13,11 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from verifalia_server.api.shared.auth import Principal, require
+from verifalia_server.api.shared.auth import BROWSER_APP_KEY, require
 from verifalia_server.api.shared.errors import ApiError
 from verifalia_server.api.shared.keys import (
     CALLBACK_RESOLVER_KEY,
+    CAPTCHA_VERIFIER_KEY,
     EVENTS_KEY,
     POOL_KEY,
     SETTINGS_KEY,
@@ -30,8 +31,9 @@ from verifalia_server.api.v2.query import Paging
 from verifalia_server.api.v2.requests import read_submission
 from verifalia_server.api.v2.waiting import wait_seconds
 from verifalia_server.service import jobs
+from verifalia_server.service.browser_apps import submit_job
 from verifalia_server.service.errors import Gone
-from verifalia_server.service.submission import submit as submit_job
+from verifalia_server.service.permissions import DELETE_JOBS, READ_JOBS, SUBMIT_JOBS, Principal
 from verifalia_server.store.jobs import Job, get_job
 
 _FIRST_PAGE = Paging(cursor=None, backward=False, limit=None)
@@ -50,7 +52,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 async def submit(request: web.Request) -> web.Response:
     """Create a job from JSON entries or an uploaded file, then wait up to `waitTime` for it."""
-    principal = await require(request, "submit")
+    principal = await require(request, SUBMIT_JOBS)
     settings = request.app[SETTINGS_KEY]
     wait = wait_seconds(request.query, request.headers.get("User-Agent", ""))
     submission = await read_submission(
@@ -63,16 +65,18 @@ async def submit(request: web.Request) -> web.Response:
         request.app[POOL_KEY],
         settings,
         account_id=principal.account_id,
-        owner=principal.sid,
+        owner=principal.user_id,
         client_ip=request.get(CLIENT_IP_KEY) or request.remote or "0.0.0.0",
         submission=submission,
+        verifier=request.app[CAPTCHA_VERIFIER_KEY],
+        app=request.get(BROWSER_APP_KEY),
     )
     return await _job_response(request, principal, job, wait, with_entries=True)
 
 
 async def get(request: web.Request) -> web.Response:
     """Return a job (with its first entries page once completed), waiting up to `waitTime`."""
-    principal = await require(request, "read")
+    principal = await require(request, READ_JOBS)
     with_evidence = wants_evidence(request.query)
     job = await load_job(request, principal)
     wait = wait_seconds(request.query, request.headers.get("User-Agent", ""))
@@ -81,7 +85,7 @@ async def get(request: web.Request) -> web.Response:
 
 async def overview(request: web.Request) -> web.Response:
     """Return a job's bare overview, waiting up to `waitTime`."""
-    principal = await require(request, "read")
+    principal = await require(request, READ_JOBS)
     job = await load_job(request, principal)
     wait = wait_seconds(request.query, request.headers.get("User-Agent", ""))
     return await _job_response(request, principal, job, wait, with_entries=False)
@@ -89,9 +93,9 @@ async def overview(request: web.Request) -> web.Response:
 
 async def delete(request: web.Request) -> web.Response:
     """Delete a job (stopping it if still in progress): 200, or 410 when already gone."""
-    principal = await require(request, "delete")
+    principal = await require(request, DELETE_JOBS)
     job_id = parse_job_id(request)
-    await jobs.delete_job(request.app[POOL_KEY], principal.account_id, job_id, allow_in_progress=True)
+    await jobs.delete_job(request.app[POOL_KEY], principal, job_id, allow_in_progress=True)
     return json_response({})
 
 
@@ -105,8 +109,9 @@ def parse_job_id(request: web.Request) -> uuid.UUID:
 
 
 async def load_job(request: web.Request, principal: Principal) -> Job:
-    """The caller's job named by the path; 404 when unknown (or another account's), 410 when gone."""
-    return await jobs.read_job(request.app[POOL_KEY], principal.account_id, parse_job_id(request))
+    """The job named by the path; 404 when unknown (or another account's), 403 when it is another user's and
+    the caller may read only its own, 410 when gone."""
+    return await jobs.read_job(request.app[POOL_KEY], principal, parse_job_id(request))
 
 
 async def _job_response(

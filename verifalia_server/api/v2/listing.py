@@ -21,13 +21,17 @@ from verifalia_server.api.shared.keys import POOL_KEY, V2_SETTINGS_KEY
 from verifalia_server.api.v2 import serializers
 from verifalia_server.api.v2.jobs import json_response
 from verifalia_server.api.v2.query import (
+    cursor_instant_position,
     cursor_limit,
     cursor_names,
     cut_page,
     date_range,
+    instant_position,
     name_list,
     paging,
 )
+from verifalia_server.service.errors import Forbidden
+from verifalia_server.service.permissions import READ_JOBS
 from verifalia_server.service.text import require_storable
 from verifalia_server.store.jobs import Job, JobStatus, list_jobs
 
@@ -40,7 +44,8 @@ _NOT_A_CURSOR = "The cursor is not a job listing cursor."
 
 async def list_validations(request: web.Request) -> web.Response:
     """List the account's jobs."""
-    principal = await require(request, "read")
+    principal = await require(request, READ_JOBS)
+    visible_owner = principal.visible_owner(READ_JOBS)
     max_page_size = request.app[V2_SETTINGS_KEY].max_page_size
     page = paging(request.query, max_page_size)
     filters = _filters(request.query) if page.cursor is None else _cursor_filters(page.cursor, max_page_size)
@@ -48,7 +53,7 @@ async def list_validations(request: web.Request) -> web.Response:
     descending: bool = filters["d"]
     after: tuple[dt.datetime, uuid.UUID] | None = None
     if page.cursor is not None:
-        after = _key(page.cursor, "f" if page.backward else "l")
+        after = cursor_instant_position(page.cursor, "f" if page.backward else "l", _NOT_A_CURSOR)
     jobs = await list_jobs(
         request.app[POOL_KEY],
         principal.account_id,
@@ -56,13 +61,21 @@ async def list_validations(request: web.Request) -> web.Response:
         created_until=_instant(filters["u"]),
         statuses=filters["s"],
         statuses_exclude=filters["x"],
-        owner=None if filters["o"] is None else require_storable(filters["o"], "owner"),
+        owner=_owner(filters["o"], visible_owner),
         descending=descending != page.backward,
         after=after,
         limit=None if limit is None else limit + 1,
     )
     jobs, meta = cut_page(jobs, limit, page.backward, filters, _job_key)
     return json_response({"meta": meta, "data": [serializers.overview(job) for job in jobs]})
+
+
+def _owner(asked: str | None, visible: str | None) -> str | None:
+    """Whose jobs to list: the `owner` filter, within what the user may read (403 beyond it)."""
+    owner = None if asked is None else require_storable(asked, "owner")
+    if visible is not None and owner not in (None, visible):
+        raise Forbidden(READ_JOBS.name(own=False))
+    return owner if visible is None else visible
 
 
 def _filters(query: Any) -> dict[str, Any]:
@@ -113,15 +126,4 @@ def _instant(day: str | None) -> dt.datetime | None:
 
 
 def _job_key(job: Job) -> list[str]:
-    return [job.created_on.isoformat(), str(job.id)]
-
-
-def _key(cursor: dict[str, Any], field: str) -> tuple[dt.datetime, uuid.UUID]:
-    try:
-        created_on, job_id = cursor[field]
-        instant = dt.datetime.fromisoformat(created_on)
-        if instant.tzinfo is None or not isinstance(job_id, str):
-            raise ValueError(field)
-        return instant, uuid.UUID(job_id)
-    except (KeyError, TypeError, ValueError):
-        raise bad_request(_NOT_A_CURSOR) from None
+    return instant_position(job.created_on, job.id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -173,6 +174,26 @@ def cursor_names(
     if not isinstance(value, list) or not all(isinstance(name, str) and name in allowed for name in value):
         raise bad_request(detail)
     return list(value)
+
+
+def instant_position(instant: dt.datetime, row_id: uuid.UUID) -> list[str]:
+    """A row's position in a listing ordered by time, then id, as a cursor holds it."""
+    return [instant.isoformat(), str(row_id)]
+
+
+def cursor_instant_position(
+    cursor: Mapping[str, Any], key: str, detail: str
+) -> tuple[dt.datetime, uuid.UUID]:
+    """The position under `key` written by `instant_position` (an ISO 8601 instant with its offset and a
+    UUID); 400 with `detail` when it is anything else."""
+    try:
+        instant_text, row_id = cursor[key]
+        instant = dt.datetime.fromisoformat(instant_text)
+        if instant.tzinfo is None or not isinstance(row_id, str):
+            raise ValueError(key)
+        return instant, uuid.UUID(row_id)
+    except (KeyError, TypeError, ValueError):
+        raise bad_request(detail) from None
 
 
 def _clamp(limit: int | None, max_limit: int) -> int | None:

@@ -39,9 +39,32 @@ export function forgetToken() {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
-/** Exchange a sub-account's SID and token for a bearer token (POST /auth/tokens). */
+/** A JWT's payload claims, read without checking the signature (RFC 7519 §3, base64url: RFC 4648 §5). */
+export function tokenClaims(token) {
+  const base64 = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+  const binary = atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, '='));
+  return JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (char) => char.charCodeAt(0))));
+}
+
+/**
+ * Exchange a username and password for a bearer token (POST /auth/tokens). Returns null once signed in,
+ * or, when the user needs a TOTP code, the first-factor token for verifyPassCode (never stored).
+ */
 export async function signIn(username, password) {
   const body = await call('POST', '/auth/tokens', { json: { username, password }, anonymous: true });
+  const factors = tokenClaims(body.accessToken)['verifalia:mfa'] || [];
+  if (factors.includes('totp')) return body.accessToken;
+  if (factors.length) {
+    throw new ApiError(0, 'Unsupported second factor', `${factors.join(', ')} cannot be entered here.`);
+  }
+  sessionStorage.setItem(TOKEN_KEY, body.accessToken);
+  return null;
+}
+
+/** Exchange a first-factor token and a TOTP code for the session's token (POST /auth/totp/verifications). */
+export async function verifyPassCode(firstToken, passCode) {
+  const options = { json: { passCode }, token: firstToken, once: true };
+  const body = await call('POST', '/auth/totp/verifications', options);
   sessionStorage.setItem(TOKEN_KEY, body.accessToken);
 }
 
@@ -73,11 +96,12 @@ async function problem(response) {
 
 /**
  * One API call. Options: query, json, form (FormData), accept (a file media type: the answer is a Blob),
- * anonymous (no bearer token). Too many requests (429) are retried after Retry-After.
+ * anonymous (no bearer token), token (this bearer token, not the session's), once (no retry).
+ * Too many requests (429) are retried after Retry-After, unless once.
  */
 export async function call(method, path, options = {}) {
   const headers = {};
-  if (!options.anonymous) headers.Authorization = `Bearer ${accessToken()}`;
+  if (!options.anonymous) headers.Authorization = `Bearer ${options.token || accessToken()}`;
   let body;
   if (options.json !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -98,14 +122,14 @@ export async function call(method, path, options = {}) {
     } finally {
       release();
     }
-    if (response.status === 429 && attempt < MAX_RETRIES) {
+    if (response.status === 429 && !options.once && attempt < MAX_RETRIES) {
       const seconds = Number(response.headers.get('Retry-After')) || 1;
       await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
       continue;
     }
     if (!response.ok) {
       const error = await problem(response);
-      if (error.status === 401 && !options.anonymous) {
+      if (error.status === 401 && !options.anonymous && !options.token) {
         window.dispatchEvent(new CustomEvent('api:unauthorized', { detail: error }));
       }
       throw error;
