@@ -21,7 +21,7 @@ import logging
 import operator
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,10 +110,10 @@ async def claim(
         "UPDATE entries AS t SET lease_owner = $2, lease_until = now() + make_interval(secs => $3)"
         " FROM (SELECT e.job_id, e.index, e.lease_owner IS NOT NULL AS expired FROM entries e"
         f" WHERE e.job_id = $1 AND {_CLAIMABLE} ORDER BY e.index LIMIT $4 FOR UPDATE SKIP LOCKED) AS c"
+        " JOIN jobs j ON j.id = c.job_id"
         " WHERE t.job_id = c.job_id AND t.index = c.index"
         " RETURNING t.index, t.input_data, t.domain, t.attempt, c.expired,"
-        " (SELECT extract(epoch FROM j.submitted_on)::float8 FROM jobs j WHERE j.id = t.job_id)"
-        " AS submitted_at",
+        " extract(epoch FROM j.submitted_on)::float8 AS submitted_at",
         job_id,
         owner,
         lease_seconds,
@@ -145,24 +145,30 @@ async def extend_leases(
     return extended
 
 
-def _plain(name: str) -> Callable[[Verdict], Any]:
-    return operator.attrgetter(name)
-
-
 def _json_text(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
 
 
-# The verdict columns of an entry, each named after the `Verdict` attribute it stores: the column, the SQL
-# type of the array it travels in, and its value. Suggestions and evidence travel as JSON text.
-_VERDICT_COLUMNS: tuple[tuple[str, str, Callable[[Verdict], Any]], ...] = (
-    ("status", "text", lambda verdict: verdict.status.value),
-    *((name, "text", _plain(name)) for name in PARSED_ADDRESS_FIELDS[:4]),
-    *((name, "bool", _plain(name)) for name in PARSED_ADDRESS_FIELDS[4:]),
-    *((name, "bool", _plain(name)) for name in ("is_disposable", "is_free", "is_role")),
-    ("syntax_failure_index", "int", _plain("syntax_failure_index")),
-    ("suggestions", "text", lambda verdict: _json_text(list(verdict.suggestions))),
-    ("evidence", "text", lambda verdict: _json_text(stored_evidence(verdict.evidence))),
+def _suggestions_text(suggestions: Sequence[str]) -> str:
+    return orjson.dumps(list(suggestions)).decode() if suggestions else "[]"
+
+
+# The verdict attributes stored as they are, each in the column of its name, with the SQL type of the array
+# it travels in.
+_PLAIN_COLUMNS: tuple[tuple[str, str], ...] = (
+    *((name, "text") for name in PARSED_ADDRESS_FIELDS[:4]),
+    *((name, "bool") for name in PARSED_ADDRESS_FIELDS[4:]),
+    *((name, "bool") for name in ("is_disposable", "is_free", "is_role")),
+    ("syntax_failure_index", "int"),
+)
+_plain_values = operator.attrgetter(*(name for name, _ in _PLAIN_COLUMNS))
+# Every verdict column, in the order `_row` gives their values: the status, the plain attributes, then the
+# suggestions and the evidence, which travel as JSON text.
+_VERDICT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("status", "text"),
+    *_PLAIN_COLUMNS,
+    ("suggestions", "text"),
+    ("evidence", "text"),
 )
 _COLUMN_VALUES = {
     "suggestions": "ARRAY(SELECT jsonb_array_elements_text(r.suggestions::jsonb))",
@@ -170,12 +176,12 @@ _COLUMN_VALUES = {
 }
 _WRITE_RESULTS = (
     "UPDATE entries AS e SET "
-    + ", ".join(f"{name} = {_COLUMN_VALUES.get(name, f'r.{name}')}" for name, _, _ in _VERDICT_COLUMNS)
+    + ", ".join(f"{name} = {_COLUMN_VALUES.get(name, f'r.{name}')}" for name, _ in _VERDICT_COLUMNS)
     + ", completed_on = now(), lease_owner = NULL, lease_until = NULL, retry_at = NULL"
     + " FROM unnest($3::int[], "
-    + ", ".join(f"${number}::{kind}[]" for number, (_, kind, _) in enumerate(_VERDICT_COLUMNS, start=4))
+    + ", ".join(f"${number}::{kind}[]" for number, (_, kind) in enumerate(_VERDICT_COLUMNS, start=4))
     + ") AS r(index, "
-    + ", ".join(name for name, _, _ in _VERDICT_COLUMNS)
+    + ", ".join(name for name, _ in _VERDICT_COLUMNS)
     + ") WHERE e.job_id = $1 AND e.index = r.index AND e.lease_owner = $2 AND e.status IS NULL"
 )
 
@@ -200,7 +206,14 @@ RETURNING status
 
 
 def _row(result: EntryResult) -> tuple[Any, ...]:
-    return (result.index, *(value(result.verdict) for _, _, value in _VERDICT_COLUMNS))
+    verdict = result.verdict
+    return (
+        result.index,
+        verdict.status.value,
+        *_plain_values(verdict),
+        _suggestions_text(verdict.suggestions),
+        _json_text(stored_evidence(verdict.evidence)),
+    )
 
 
 def _columns(results: Sequence[EntryResult]) -> list[list[Any]]:
