@@ -27,12 +27,15 @@ from verifalia_server.api.shared.tls import (
     ClientCertificateTrust,
     server_context,
 )
+from verifalia_server.api.v2.contact_methods import MAILER_KEY
 from verifalia_server.api.web_app import create_web_app
 from verifalia_server.callbacks.dispatcher import CallbackDispatcher
 from verifalia_server.callbacks.resolver import CallbackResolverConfig
 from verifalia_server.captcha.verifier import CaptchaVerifier
 from verifalia_server.engine import Engine
 from verifalia_server.engine.config import EngineConfig
+from verifalia_server.mail.activation import ActivationMail
+from verifalia_server.mail.relay import configured_relay
 from verifalia_server.scheduler import Scheduler
 from verifalia_server.settings import NodeSettings, ServiceSettings
 from verifalia_server.store.database import Pool, create_pool
@@ -56,6 +59,9 @@ def build_app(settings: NodeSettings, pool: Pool[Any]) -> web.Application:
     )
     captcha = CaptchaVerifier(settings.captcha)
     app = create_web_app(settings, pool, engine, events, callbacks, captcha)
+    relay = configured_relay(settings.mail)
+    if relay is not None:
+        app[MAILER_KEY] = ActivationMail(relay)
     app.cleanup_ctx.append(_background(settings, pool, engine, events, callbacks))
     if service.tls_cert_file is not None and service.tls_key_file is not None:
         context = server_context(service.tls_cert_file, service.tls_key_file, service.tls_client_ca_file)

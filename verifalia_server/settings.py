@@ -3,7 +3,8 @@
 `NodeSettings.from_env` reads every section with pydantic-settings: `service` (database, HTTP, limits,
 credits, scheduler), `engine` (the engine's own plain `EngineConfig`), `v2` (paging, bearer tokens,
 completion callbacks), `leadrocks` (realtime budget and default per-app limits), `callback_dns_servers` and
-`captcha` (the CAPTCHA providers' secrets and siteverify URLs).
+`captcha` (the CAPTCHA providers' secrets and siteverify URLs) and `mail` (the SMTP relay notification mail
+goes through).
 Each section declares its variables by name, each with its default and the `environment` reader that parses
 it, whose errors name the variable; a section can also be read alone with its own `from_env`.
 """
@@ -37,6 +38,7 @@ from verifalia_server.engine.smtp.egress import EgressPlan, parse_proxies, parse
 from verifalia_server.engine.verdict import Quality
 from verifalia_server.environment import ConfigError, flag, integer, networks, number, numbers, positive
 from verifalia_server.environment import IPNetwork as IPNetwork
+from verifalia_server.mail.config import DEFAULT_RELAY_TIMEOUT, DEFAULT_SENDER, RelayConfig, parse_relay
 from verifalia_server.store.apps import AppLimits
 
 _MIB = 1024 * 1024
@@ -191,6 +193,7 @@ class NodeSettings:
     # The name servers callback hosts are looked up with; none means the system resolver.
     callback_dns_servers: Servers
     captcha: CaptchaConfig = field(default_factory=CaptchaConfig)
+    mail: RelayConfig = field(default_factory=RelayConfig)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> NodeSettings:
@@ -505,6 +508,29 @@ class _CaptchaSection(_Section):
         return CaptchaConfig(providers, self.min_score, self.action, self.timeout)
 
 
+def _relay(environ: Mapping[str, str], name: str, _default: Any) -> tuple[str, int] | None:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return parse_relay(raw)
+    except ValueError as error:
+        raise ConfigError(f"{name}: {error}") from None
+
+
+class _MailSection(_Section):
+    # unset: no relay, so no notification mail (creating an e-mail contact method answers 503)
+    relay: tuple[str, int] | None = _var("VERIFALIA_SMTP_RELAY", None, _relay)
+    sender: str = _var("VERIFALIA_SMTP_RELAY_FROM", DEFAULT_SENDER, _text)
+    timeout: float = _var("VERIFALIA_SMTP_RELAY_TIMEOUT", DEFAULT_RELAY_TIMEOUT, positive)
+
+    def config(self) -> RelayConfig:
+        if self.relay is None:
+            return RelayConfig(sender=self.sender, timeout=self.timeout)
+        host, port = self.relay
+        return RelayConfig(host, port, self.sender, self.timeout)
+
+
 class _CallbackSection(_Section):
     # unset or blank: the engine's name servers
     dns_servers: Servers | None = _var("VERIFALIA_CALLBACK_DNS_SERVERS", None, _callback_servers)
@@ -535,6 +561,7 @@ class _Variables(BaseSettings):
     leadrocks: _LeadRocksSection
     callback: _CallbackSection
     captcha: _CaptchaSection
+    mail: _MailSection
 
     @classmethod
     def settings_customise_sources(
@@ -560,6 +587,7 @@ class _Variables(BaseSettings):
             if self.callback.dns_servers is None
             else self.callback.dns_servers,
             captcha=self.captcha.config(),
+            mail=self.mail.config(),
         )
 
 

@@ -70,6 +70,10 @@ class CaptchaUnavailable(DomainError):
         self.retry_after = retry_after
 
 
+class MailUnavailable(DomainError):
+    """No mail relay is configured, or it did not take the message: nothing was stored."""
+
+
 class OriginNotAllowed(DomainError):
     """A browser app's key was used from an origin it does not trust (or with none); the message names it."""
 

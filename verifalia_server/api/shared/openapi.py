@@ -9,7 +9,7 @@ import orjson
 from aiohttp import web
 
 from verifalia_server.api.shared.models import MAX_CAPTCHA_TOKEN_LENGTH, MAX_CUSTOM_LENGTH, MAX_NAME_LENGTH
-from verifalia_server.api.v2 import user_openapi
+from verifalia_server.api.v2 import contact_method_openapi, user_openapi
 from verifalia_server.api.v2.errors import CAPTCHA_VALIDATION_FAILED
 from verifalia_server.engine.statuses import Status
 from verifalia_server.service.captcha import PROVIDER_NAMES
@@ -300,6 +300,7 @@ def _v2_paths() -> dict[str, Any]:
         **_totp_paths(),
         **_certificate_paths(),
         **user_openapi.paths(),
+        **contact_method_openapi.paths(),
     }
 
 
@@ -817,7 +818,7 @@ def document() -> dict[str, Any]:
                 },
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
             },
-            "schemas": {**_schemas(), **user_openapi.schemas()},
+            "schemas": {**_schemas(), **user_openapi.schemas(), **contact_method_openapi.schemas()},
         },
     }
 

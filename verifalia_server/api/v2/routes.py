@@ -8,6 +8,7 @@ from verifalia_server.api.shared import cors
 from verifalia_server.api.v2 import (
     auth_tokens,
     certificates,
+    contact_methods,
     credits,
     entries,
     jobs,
@@ -41,6 +42,7 @@ USER_ROUTES = (
     (hdrs.METH_GET, "/users/{id}", users.get_user),
     (hdrs.METH_PATCH, "/users/{id}", users.patch_user),
     (hdrs.METH_DELETE, "/users/{id}", users.delete_user),
+    *contact_methods.ROUTES,
 )
 
 

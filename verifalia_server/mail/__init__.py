@@ -1,0 +1,1 @@
+"""Outgoing notification mail, handed to a configured SMTP relay (never the engine's prober)."""
