@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from verifalia_server.api.v2.contact_method_wire import READ_ONLY
 from verifalia_server.api.v2.json_patch import MEDIA_TYPE
 from verifalia_server.service.contact_methods import CODE_DIGITS, EMAIL, MAX_DISPLAY_NAME_LENGTH
 
@@ -205,10 +206,20 @@ def schemas() -> dict[str, Any]:
             ),
             "required": ["type", "displayName", "emailAddress"],
             "properties": {
-                "type": {"type": "string", "description": "Only Email is available (SMS is not)."},
+                "type": {
+                    "enum": [EMAIL],
+                    "description": "Only Email: a phone (SMS) contact method is refused with 400.",
+                },
                 "displayName": name,
                 "emailAddress": {"type": "string", "format": "email"},
+                # The SDK sends the read-only members too; they are ignored.
+                **{
+                    member: {"description": "Ignored."}
+                    for member in READ_ONLY
+                    if member not in ("type", "emailAddress")
+                },
             },
+            "additionalProperties": False,
         },
         "ContactMethodActivation": {
             "type": "object",
