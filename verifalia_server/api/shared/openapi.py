@@ -9,6 +9,7 @@ import orjson
 from aiohttp import web
 
 from verifalia_server.api.shared.models import MAX_CAPTCHA_TOKEN_LENGTH, MAX_CUSTOM_LENGTH, MAX_NAME_LENGTH
+from verifalia_server.api.shared.openapi_parts import JSON, path_parameter, problem, query, ref
 from verifalia_server.api.v2 import contact_method_openapi, user_openapi
 from verifalia_server.api.v2.errors import CAPTCHA_VALIDATION_FAILED
 from verifalia_server.engine.statuses import Status
@@ -16,56 +17,29 @@ from verifalia_server.service.captcha import PROVIDER_NAMES
 from verifalia_server.settings import ServiceSettings
 from verifalia_server.store.jobs import JobStatus
 
-_JSON = "application/json"
 DEFAULT_MAX_ENTRY_LENGTH = ServiceSettings().max_entry_length
-_PROBLEM = "application/problem+json"
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {_JSON: {"schema": schema}}}
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {_PROBLEM: {"schema": _ref("Problem")}}}
+    return {"description": description, "content": {JSON: {"schema": schema}}}
 
 
 def _v1_error(description: str) -> dict[str, Any]:
-    return _json(_ref("V1Error"), description)
+    return _json(ref("V1Error"), description)
 
 
-def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema or {"type": "string"},
-    }
-
-
-def _path_parameter(name: str, description: str, pattern: str | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "string"}
-    if pattern:
-        schema["pattern"] = pattern
-    return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
-
-
-_VERSION = _path_parameter(
+_VERSION = path_parameter(
     "version", "API version, any v2.x (the SDKs send v2.5, v2.6, v2.7).", r"^v2\.[0-9]+$"
 )
-_JOB_ID = _path_parameter("id", "Job id (a UUID).")
-_WAIT = _query(
+_JOB_ID = path_parameter("id", "Job id (a UUID).")
+_WAIT = query(
     "waitTime",
     "Milliseconds (decimals accepted, clamped to 0-30000) to hold the request until the job completes;"
     " seconds for the Go SDK (User-Agent verifalia-rest-client/go/...).",
     {"type": "number"},
 )
-_INCLUDE = _query(
+_INCLUDE = query(
     "include",
     "`evidence` adds each entry's `evidence` object (and evidence columns to exports);"
     " without it the entries are exactly as the official SDKs expect.",
@@ -76,21 +50,21 @@ _CURSOR = {"type": "string"}
 # A UTC day; an empty value means the parameter is absent.
 _DAY = {"type": "string", "anyOf": [{"format": "date"}, {"maxLength": 0}]}
 _PAGING = [
-    _query("cursor", "Continue after the page this cursor came from.", _CURSOR),
-    _query("cursor:prev", "Continue before the page this cursor came from.", _CURSOR),
-    _query(
+    query("cursor", "Continue after the page this cursor came from.", _CURSOR),
+    query("cursor:prev", "Continue before the page this cursor came from.", _CURSOR),
+    query(
         "limit",
         "Page size (clamped to the server maximum); empty means absent.",
         {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "maxLength": 0}]},
     ),
 ]
 _V2_ERRORS = {
-    "400": _problem("Invalid request."),
-    "401": _problem("Missing, invalid or expired credentials, or an inactive user."),
-    "403": _problem("The credentials lack the permission."),
-    "404": _problem("No such route: the version is not v2.x."),
-    "429": _problem("Too many concurrent requests from this IP address."),
-    "503": _problem("The database is unavailable; retry after `Retry-After` seconds."),
+    "400": problem("Invalid request."),
+    "401": problem("Missing, invalid or expired credentials, or an inactive user."),
+    "403": problem("The credentials lack the permission."),
+    "404": problem("No such route: the version is not v2.x."),
+    "429": problem("Too many concurrent requests from this IP address."),
+    "503": problem("The database is unavailable; retry after `Retry-After` seconds."),
 }
 _V1_ERRORS = {
     "400": _v1_error("Invalid request."),
@@ -104,19 +78,19 @@ _PREFLIGHT = {
     "security": [],
     "responses": {
         "204": {"description": "The methods and headers a cross-origin caller may use."},
-        "404": _problem("No such route: the version is not v2.x."),
+        "404": problem("No such route: the version is not v2.x."),
     },
 }
 
 
 def _job_responses(with_entries: bool) -> dict[str, Any]:
-    body = _ref("Job") if with_entries else _ref("Overview")
+    body = ref("Job") if with_entries else ref("Overview")
     return {
         "200": _json(body, "The job is Completed."),
         "202": _json(body, "The job is still in progress."),
         **_V2_ERRORS,
-        "404": _problem("No such job (or no such route: the version is not v2.x)."),
-        "410": _problem("The job was deleted or has expired."),
+        "404": problem("No such job (or no such route: the version is not v2.x)."),
+        "410": problem("The job was deleted or has expired."),
     }
 
 
@@ -131,21 +105,21 @@ def _v2_paths() -> dict[str, Any]:
                 "requestBody": {
                     "required": True,
                     "content": {
-                        _JSON: {"schema": _ref("ValidationRequest")},
-                        "multipart/form-data": {"schema": _ref("FileValidationRequest")},
+                        JSON: {"schema": ref("ValidationRequest")},
+                        "multipart/form-data": {"schema": ref("FileValidationRequest")},
                     },
                 },
                 "responses": {
                     **_job_responses(with_entries=True),
-                    "401": _problem(
+                    "401": problem(
                         "Missing, invalid or expired credentials, or a disabled sub-account; or a `captcha`"
                         f" that failed verification, with `type` `{CAPTCHA_VALIDATION_FAILED}` (a refused"
                         " token, an unknown or unconfigured provider, a reCAPTCHA v3 score too low)."
                     ),
-                    "402": _problem("Not enough credits."),
-                    "413": _problem("The request body is too large."),
-                    "415": _problem("Unsupported file type (legacy .xls included)."),
-                    "503": _problem(
+                    "402": problem("Not enough credits."),
+                    "413": problem("The request body is too large."),
+                    "415": problem("Unsupported file type (legacy .xls included)."),
+                    "503": problem(
                         "The database is unavailable, or the CAPTCHA provider gave no verdict (nothing was"
                         " stored); retry after `Retry-After` seconds."
                     ),
@@ -154,30 +128,30 @@ def _v2_paths() -> dict[str, Any]:
             "get": {
                 "summary": "List jobs",
                 "parameters": [
-                    _query(
+                    query(
                         "createdOn",
                         "Jobs created on this UTC day (YYYY-MM-DD).",
                         _DAY,
                     ),
-                    _query(
+                    query(
                         "createdOn:since",
                         "Created on or after this UTC day.",
                         _DAY,
                     ),
-                    _query(
+                    query(
                         "createdOn:until",
                         "Created on or before this UTC day.",
                         _DAY,
                     ),
-                    _query("status", "Comma-separated job statuses to include.", _JOB_STATUS_LIST),
-                    _query("status:exclude", "Comma-separated job statuses to exclude.", _JOB_STATUS_LIST),
-                    _query("owner", "Only jobs submitted by this user (SID).", _TEXT),
-                    _query(
+                    query("status", "Comma-separated job statuses to include.", _JOB_STATUS_LIST),
+                    query("status:exclude", "Comma-separated job statuses to exclude.", _JOB_STATUS_LIST),
+                    query("owner", "Only jobs submitted by this user (SID).", _TEXT),
+                    query(
                         "sort", "createdOn (default) or -createdOn.", {"enum": ["createdOn", "-createdOn"]}
                     ),
                     *_PAGING,
                 ],
-                "responses": {"200": _json(_ref("OverviewPage"), "A page of job overviews."), **_V2_ERRORS},
+                "responses": {"200": _json(ref("OverviewPage"), "A page of job overviews."), **_V2_ERRORS},
             },
             "options": _PREFLIGHT,
         },
@@ -193,8 +167,8 @@ def _v2_paths() -> dict[str, Any]:
                 "responses": {
                     "200": _json({"type": "object"}, "Deleted."),
                     **_V2_ERRORS,
-                    "404": _problem("No such job (or no such route: the version is not v2.x)."),
-                    "410": _problem("Already deleted or expired."),
+                    "404": problem("No such job (or no such route: the version is not v2.x)."),
+                    "410": problem("Already deleted or expired."),
                 },
             },
             "options": _PREFLIGHT,
@@ -214,32 +188,28 @@ def _v2_paths() -> dict[str, Any]:
                 "summary": "Page through a job's entries (JSON) or export them (Accept: text/csv or .xlsx)",
                 "parameters": [
                     *_PAGING,
-                    _query(
+                    query(
                         "status",
                         "Comma-separated entry statuses to include (synonym: status:include).",
                         _ENTRY_STATUS_LIST,
                     ),
-                    _query(
-                        "status:include", "Comma-separated entry statuses to include.", _ENTRY_STATUS_LIST
-                    ),
-                    _query(
-                        "status:exclude", "Comma-separated entry statuses to exclude.", _ENTRY_STATUS_LIST
-                    ),
+                    query("status:include", "Comma-separated entry statuses to include.", _ENTRY_STATUS_LIST),
+                    query("status:exclude", "Comma-separated entry statuses to exclude.", _ENTRY_STATUS_LIST),
                     _INCLUDE,
                 ],
                 "responses": {
                     "200": {
                         "description": "A page of entries, or the export file.",
                         "content": {
-                            _JSON: {"schema": _ref("EntryPage")},
+                            JSON: {"schema": ref("EntryPage")},
                             "text/csv": {"schema": {"type": "string"}},
                             _XLSX: {"schema": {"type": "string", "contentEncoding": "binary"}},
                         },
                     },
                     **_V2_ERRORS,
-                    "404": _problem("No such job (or no such route: the version is not v2.x)."),
-                    "406": _problem("Legacy .xls exports are not supported."),
-                    "410": _problem("The job was deleted or has expired."),
+                    "404": problem("No such job (or no such route: the version is not v2.x)."),
+                    "406": problem("Legacy .xls exports are not supported."),
+                    "410": problem("The job was deleted or has expired."),
                 },
             },
             "options": _PREFLIGHT,
@@ -248,7 +218,7 @@ def _v2_paths() -> dict[str, Any]:
             "parameters": [_VERSION],
             "get": {
                 "summary": "Credit balance",
-                "responses": {"200": _json(_ref("Balance"), "The balance."), **_V2_ERRORS},
+                "responses": {"200": _json(ref("Balance"), "The balance."), **_V2_ERRORS},
             },
             "options": _PREFLIGHT,
         },
@@ -257,12 +227,12 @@ def _v2_paths() -> dict[str, Any]:
             "get": {
                 "summary": "Credits consumed per day",
                 "parameters": [
-                    _query("date", "This UTC day (YYYY-MM-DD).", _DAY),
-                    _query("date:since", "On or after this UTC day.", _DAY),
-                    _query("date:until", "On or before this UTC day.", _DAY),
+                    query("date", "This UTC day (YYYY-MM-DD).", _DAY),
+                    query("date:since", "On or after this UTC day.", _DAY),
+                    query("date:until", "On or before this UTC day.", _DAY),
                     *_PAGING,
                 ],
-                "responses": {"200": _json(_ref("DailyUsagePage"), "A page of days."), **_V2_ERRORS},
+                "responses": {"200": _json(ref("DailyUsagePage"), "A page of days."), **_V2_ERRORS},
             },
             "options": _PREFLIGHT,
         },
@@ -274,7 +244,7 @@ def _v2_paths() -> dict[str, Any]:
                 "requestBody": {
                     "required": True,
                     "content": {
-                        _JSON: {
+                        JSON: {
                             "schema": {
                                 "type": "object",
                                 "required": ["username", "password"],
@@ -288,11 +258,11 @@ def _v2_paths() -> dict[str, Any]:
                         {"type": "object", "properties": {"accessToken": {"type": "string"}}},
                         "A signed token; for a user with TOTP, its claim `verifalia:mfa` asks for a code.",
                     ),
-                    "400": _problem("Malformed body."),
-                    "401": _problem("Invalid credentials or inactive user."),
-                    "404": _problem("No such route: the version is not v2.x."),
-                    "429": _problem("Too many concurrent requests from this IP address."),
-                    "503": _problem("The database is unavailable; retry after `Retry-After` seconds."),
+                    "400": problem("Malformed body."),
+                    "401": problem("Invalid credentials or inactive user."),
+                    "404": problem("No such route: the version is not v2.x."),
+                    "429": problem("Too many concurrent requests from this IP address."),
+                    "503": problem("The database is unavailable; retry after `Retry-After` seconds."),
                 },
             },
             "options": _PREFLIGHT,
@@ -309,7 +279,7 @@ def _totp_paths() -> dict[str, Any]:
     pass_code = {
         "required": True,
         "content": {
-            _JSON: {
+            JSON: {
                 "schema": {
                     "type": "object",
                     "required": ["passCode"],
@@ -318,9 +288,9 @@ def _totp_paths() -> dict[str, Any]:
             }
         },
     }
-    user = _path_parameter("id", "User id.")
-    errors = {**_V2_ERRORS, "404": _problem("No such user in this account, or the version is not v2.x.")}
-    conflict = _problem("A browser app, TOTP already required, or the secret changed meanwhile.")
+    user = path_parameter("id", "User id.")
+    errors = {**_V2_ERRORS, "404": problem("No such user in this account, or the version is not v2.x.")}
+    conflict = problem("A browser app, TOTP already required, or the secret changed meanwhile.")
     return {
         "/{version}/auth/totp/verifications": {
             "parameters": [_VERSION],
@@ -334,13 +304,13 @@ def _totp_paths() -> dict[str, Any]:
                         "A token good for every route.",
                     ),
                     **_V2_ERRORS,
-                    "401": _problem("Not a valid first-factor token, or the user has no TOTP secret."),
-                    "403": _problem(
+                    "401": problem("Not a valid first-factor token, or the user has no TOTP secret."),
+                    "403": problem(
                         "A wrong, expired or already used code. 403 rather than 401 so that the official SDKs"
                         " ask their TOTP provider for another code (the JS SDK tries 3 in all); a 401 ends"
                         " their login at once."
                     ),
-                    "429": _problem("Too many codes tried for the user lately; retry after `Retry-After`."),
+                    "429": problem("Too many codes tried for the user lately; retry after `Retry-After`."),
                 },
             },
             "options": _PREFLIGHT,
@@ -378,10 +348,10 @@ def _totp_paths() -> dict[str, Any]:
                 "responses": {
                     "204": {"description": "Confirmed: password logins need a code from now on."},
                     **errors,
-                    "401": _problem("Missing or invalid credentials, or no pending secret to confirm."),
-                    "403": _problem("The credentials lack the permission, or a wrong, expired or used code."),
+                    "401": problem("Missing or invalid credentials, or no pending secret to confirm."),
+                    "403": problem("The credentials lack the permission, or a wrong, expired or used code."),
                     "409": conflict,
-                    "429": _problem("Too many codes tried for the user lately; retry after `Retry-After`."),
+                    "429": problem("Too many codes tried for the user lately; retry after `Retry-After`."),
                 },
             },
             "options": _PREFLIGHT,
@@ -391,7 +361,7 @@ def _totp_paths() -> dict[str, Any]:
 
 def _certificate_paths() -> dict[str, Any]:
     """A user's client certificates, for login over mutual TLS."""
-    user = _path_parameter("userId", "User id.")
+    user = path_parameter("userId", "User id.")
     certificate = {
         "type": "object",
         "properties": {
@@ -406,7 +376,7 @@ def _certificate_paths() -> dict[str, Any]:
             "createdOn": {"type": "string", "format": "date-time"},
         },
     }
-    errors = {**_V2_ERRORS, "404": _problem("No such user in this account, or the version is not v2.x.")}
+    errors = {**_V2_ERRORS, "404": problem("No such user in this account, or the version is not v2.x.")}
     upload = {
         "required": True,
         "content": {
@@ -430,7 +400,7 @@ def _certificate_paths() -> dict[str, Any]:
                         {
                             "type": "object",
                             "properties": {
-                                "meta": _ref("Meta"),
+                                "meta": ref("Meta"),
                                 "data": {"type": "array", "items": certificate},
                             },
                         },
@@ -445,21 +415,21 @@ def _certificate_paths() -> dict[str, Any]:
                 "responses": {
                     "200": _json(certificate, "The registered certificate."),
                     **errors,
-                    "409": _problem("The certificate is already registered."),
-                    "413": _problem("The upload is too large for a certificate."),
-                    "415": _problem("The body is not multipart/form-data."),
+                    "409": problem("The certificate is already registered."),
+                    "413": problem("The upload is too large for a certificate."),
+                    "415": problem("The body is not multipart/form-data."),
                 },
             },
             "options": _PREFLIGHT,
         },
         "/{version}/users/{userId}/certificates/{certificateId}": {
-            "parameters": [_VERSION, user, _path_parameter("certificateId", "Certificate id.")],
+            "parameters": [_VERSION, user, path_parameter("certificateId", "Certificate id.")],
             "delete": {
                 "summary": "Unregister a client certificate: it logs nobody in any more",
                 "responses": {
                     "200": _json({"type": "object"}, "Unregistered."),
                     **errors,
-                    "404": _problem("No such user or certificate, or the version is not v2.x."),
+                    "404": problem("No such user or certificate, or the version is not v2.x."),
                 },
             },
             "options": _PREFLIGHT,
@@ -468,8 +438,8 @@ def _certificate_paths() -> dict[str, Any]:
 
 
 def _v1_paths() -> dict[str, Any]:
-    unique_id = _path_parameter("unique_id", "Job id (a UUID).")
-    snapshot = _ref("V1Snapshot")
+    unique_id = path_parameter("unique_id", "Job id (a UUID).")
+    snapshot = ref("V1Snapshot")
     job_responses = {
         "200": _json(snapshot, "The job is completed."),
         "202": _json(snapshot, "The job is in progress."),
@@ -483,7 +453,7 @@ def _v1_paths() -> dict[str, Any]:
                 "summary": "Submit a job (v1.4)",
                 "requestBody": {
                     "required": True,
-                    "content": {_JSON: {"schema": _ref("V1ValidationRequest")}},
+                    "content": {JSON: {"schema": ref("V1ValidationRequest")}},
                 },
                 "responses": {**job_responses, "402": _v1_error("Not enough credits.")},
             }
@@ -505,7 +475,7 @@ def _v1_paths() -> dict[str, Any]:
         "/v1.4/account-balance": {
             "get": {
                 "summary": "Account balance (v1.4)",
-                "responses": {"200": _json(_ref("V1Balance"), "The balance."), **_V1_ERRORS},
+                "responses": {"200": _json(ref("V1Balance"), "The balance."), **_V1_ERRORS},
             }
         },
     }
@@ -527,7 +497,7 @@ def _service_paths() -> dict[str, Any]:
             "get": {
                 "summary": "This document",
                 "security": [],
-                "responses": {"200": {"description": "The OpenAPI description.", "content": {_JSON: {}}}},
+                "responses": {"200": {"description": "The OpenAPI description.", "content": {JSON: {}}}},
             }
         },
     }
@@ -702,7 +672,7 @@ def _schemas() -> dict[str, Any]:
                 "custom": {"type": "string"},
                 "suggestions": {"type": "array", "items": {"type": "string"}},
                 "completedOn": _DATE_TIME,
-                "evidence": {"oneOf": [_ref("Evidence"), {"type": "null"}]},
+                "evidence": {"oneOf": [ref("Evidence"), {"type": "null"}]},
             },
         },
         "Evidence": {
@@ -724,13 +694,13 @@ def _schemas() -> dict[str, Any]:
         "Job": {
             "type": "object",
             "required": ["overview"],
-            "properties": {"overview": _ref("Overview"), "entries": _ref("EntryPage")},
+            "properties": {"overview": ref("Overview"), "entries": ref("EntryPage")},
         },
         "Balance": _balance("creditPacks"),
         "DailyUsagePage": {
             "type": "object",
             "properties": {
-                "meta": _ref("Meta"),
+                "meta": ref("Meta"),
                 "data": {
                     "type": "array",
                     "items": {
@@ -790,7 +760,7 @@ def _page(item: str) -> dict[str, Any]:
     return {
         "type": "object",
         "required": ["meta", "data"],
-        "properties": {"meta": _ref("Meta"), "data": {"type": "array", "items": _ref(item)}},
+        "properties": {"meta": ref("Meta"), "data": {"type": "array", "items": ref(item)}},
     }
 
 
@@ -826,7 +796,7 @@ def document() -> dict[str, Any]:
 async def serve(request: web.Request) -> web.Response:
     """Serve the OpenAPI document."""
     del request
-    return web.Response(body=orjson.dumps(document()), content_type=_JSON)
+    return web.Response(body=orjson.dumps(document()), content_type=JSON)
 
 
 def setup(app: web.Application) -> None:

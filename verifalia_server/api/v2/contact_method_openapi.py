@@ -4,73 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from verifalia_server.api.shared.openapi_parts import (
+    JSON,
+    USERS_PREFLIGHT,
+    USERS_VERSION,
+    etag_header,
+    if_match,
+    path_parameter,
+    problem,
+    ref,
+)
 from verifalia_server.api.v2.contact_method_wire import READ_ONLY
 from verifalia_server.api.v2.json_patch import MEDIA_TYPE
 from verifalia_server.service.contact_methods import CODE_DIGITS, EMAIL, MAX_DISPLAY_NAME_LENGTH
 
-_JSON = "application/json"
-_PROBLEM = "application/problem+json"
 _BASE = "/{version}/users/{userId}/contact-methods"
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {_PROBLEM: {"schema": _ref("Problem")}}}
-
-
-def _path_parameter(name: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": description,
-        "schema": {"type": "string"},
-    }
-
-
-_VERSION = {
-    "name": "version",
-    "in": "path",
-    "required": True,
-    "description": "API version, v2.7 or later (earlier versions have no users routes: 404).",
-    "schema": {"type": "string", "pattern": r"^v2\.([7-9]|[1-9][0-9]+)$"},
-}
-_PARAMETERS = [_VERSION, _path_parameter("userId", "User id.")]
-_METHOD_PARAMETERS = [*_PARAMETERS, _path_parameter("id", "Contact method id.")]
-_IF_MATCH = {
-    "name": "If-Match",
-    "in": "header",
-    "required": False,
-    "description": (
-        "Apply only while the contact method has one of these entity tags (its `ETag`), or `*`; else 412."
-    ),
-    "schema": {"type": "string"},
-}
-_ETAG = {
-    "ETag": {
-        "description": "The contact method's entity tag.",
-        "required": True,
-        "schema": {"type": "string"},
-    }
-}
+_PARAMETERS = [USERS_VERSION, path_parameter("userId", "User id.")]
+_METHOD_PARAMETERS = [*_PARAMETERS, path_parameter("id", "Contact method id.")]
+_IF_MATCH = if_match("contact method")
+_ETAG = etag_header("contact method")
 _ERRORS = {
-    "400": _problem("Invalid request; the detail names the field."),
-    "401": _problem("Missing, invalid or expired credentials, or an inactive user."),
-    "403": _problem("The credentials lack users:read / users:write for this user (own covers the caller)."),
-    "404": _problem("No such user or contact method in this account, or the version is before v2.7."),
-    "429": _problem("Too many concurrent requests from this IP address."),
-    "503": _problem("The database is unavailable; retry after `Retry-After` seconds."),
-}
-_PREFLIGHT = {
-    "summary": "CORS preflight",
-    "security": [],
-    "responses": {
-        "204": {"description": "The methods and headers a cross-origin caller may use."},
-        "404": _problem("No such route: the version is before v2.7."),
-    },
+    "400": problem("Invalid request; the detail names the field."),
+    "401": problem("Missing, invalid or expired credentials, or an inactive user."),
+    "403": problem("The credentials lack users:read / users:write for this user (own covers the caller)."),
+    "404": problem("No such user or contact method in this account, or the version is before v2.7."),
+    "429": problem("Too many concurrent requests from this IP address."),
+    "503": problem("The database is unavailable; retry after `Retry-After` seconds."),
 }
 
 
@@ -78,7 +37,7 @@ def _method_json(description: str) -> dict[str, Any]:
     return {
         "description": description,
         "headers": _ETAG,
-        "content": {_JSON: {"schema": _ref("ContactMethod")}},
+        "content": {JSON: {"schema": ref("ContactMethod")}},
     }
 
 
@@ -92,7 +51,7 @@ def paths() -> dict[str, Any]:
                 "responses": {
                     "200": {
                         "description": "Every contact method of the user, in one segment.",
-                        "content": {_JSON: {"schema": _ref("ContactMethodPage")}},
+                        "content": {JSON: {"schema": ref("ContactMethodPage")}},
                     },
                     **_ERRORS,
                 },
@@ -101,22 +60,22 @@ def paths() -> dict[str, Any]:
                 "summary": "Create an e-mail contact method and mail its activation code (users:write)",
                 "requestBody": {
                     "required": True,
-                    "content": {_JSON: {"schema": _ref("ContactMethodRequest")}},
+                    "content": {JSON: {"schema": ref("ContactMethodRequest")}},
                 },
                 "responses": {
                     "200": _method_json("The pending contact method; its activation code was mailed."),
                     **_ERRORS,
-                    "400": _problem(
+                    "400": problem(
                         "Invalid request, a type other than Email (SMS is not available), or an address the"
                         " mail relay refused for good; the detail names it."
                     ),
-                    "503": _problem(
+                    "503": problem(
                         "No mail relay configured, the relay did not take the e-mail, or the database is"
                         " unavailable: nothing was stored; retry after `Retry-After` seconds."
                     ),
                 },
             },
-            "options": _PREFLIGHT,
+            "options": USERS_PREFLIGHT,
         },
         f"{_BASE}/{{id}}": {
             "parameters": _METHOD_PARAMETERS,
@@ -127,27 +86,27 @@ def paths() -> dict[str, Any]:
             "patch": {
                 "summary": "Rename a contact method with a JSON Patch document (RFC 6902) (users:write)",
                 "parameters": [_IF_MATCH],
-                "requestBody": {"required": True, "content": {MEDIA_TYPE: {"schema": _ref("JsonPatch")}}},
+                "requestBody": {"required": True, "content": {MEDIA_TYPE: {"schema": ref("JsonPatch")}}},
                 "responses": {
                     "200": _method_json("The changed contact method."),
                     **_ERRORS,
-                    "400": _problem("Not a JSON Patch document, or a member other than displayName changed."),
-                    "409": _problem("A failed `test` operation."),
-                    "412": _problem("The contact method's entity tag is not one `If-Match` names."),
-                    "415": _problem(f"The Content-Type is not {MEDIA_TYPE}."),
-                    "422": _problem("An operation's location does not exist in the contact method."),
+                    "400": problem("Not a JSON Patch document, or a member other than displayName changed."),
+                    "409": problem("A failed `test` operation."),
+                    "412": problem("The contact method's entity tag is not one `If-Match` names."),
+                    "415": problem(f"The Content-Type is not {MEDIA_TYPE}."),
+                    "422": problem("An operation's location does not exist in the contact method."),
                 },
             },
             "delete": {
                 "summary": "Delete a contact method (users:write)",
                 "parameters": [_IF_MATCH],
                 "responses": {
-                    "200": {"description": "Deleted.", "content": {_JSON: {"schema": {"type": "object"}}}},
+                    "200": {"description": "Deleted.", "content": {JSON: {"schema": {"type": "object"}}}},
                     **_ERRORS,
-                    "412": _problem("The contact method's entity tag is not one `If-Match` names."),
+                    "412": problem("The contact method's entity tag is not one `If-Match` names."),
                 },
             },
-            "options": _PREFLIGHT,
+            "options": USERS_PREFLIGHT,
         },
         f"{_BASE}/{{id}}/activation": {
             "parameters": _METHOD_PARAMETERS,
@@ -155,19 +114,19 @@ def paths() -> dict[str, Any]:
                 "summary": "Activate a pending contact method with the code mailed to it (users:write)",
                 "requestBody": {
                     "required": True,
-                    "content": {_JSON: {"schema": _ref("ContactMethodActivation")}},
+                    "content": {JSON: {"schema": ref("ContactMethodActivation")}},
                 },
                 "responses": {
                     "200": _method_json("The active contact method."),
                     **_ERRORS,
-                    "400": _problem("A malformed body, or a wrong activation code."),
-                    "409": _problem("The contact method is already active."),
-                    "410": _problem(
+                    "400": problem("A malformed body, or a wrong activation code."),
+                    "409": problem("The contact method is already active."),
+                    "410": problem(
                         "The activation code expired or was tried wrongly too often: create it again."
                     ),
                 },
             },
-            "options": _PREFLIGHT,
+            "options": USERS_PREFLIGHT,
         },
     }
 
@@ -234,7 +193,7 @@ def schemas() -> dict[str, Any]:
             "required": ["meta", "data"],
             "properties": {
                 "meta": {"type": "object", "properties": {"isTruncated": {"const": False}}},
-                "data": {"type": "array", "items": _ref("ContactMethod")},
+                "data": {"type": "array", "items": ref("ContactMethod")},
             },
         },
     }

@@ -9,6 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from verifalia_server.api.shared.models import MAX_NAME_LENGTH
+from verifalia_server.api.shared.openapi_parts import (
+    JSON,
+    USERS_PREFLIGHT,
+    USERS_VERSION,
+    etag_header,
+    if_match,
+    path_parameter,
+    problem,
+    query,
+    ref,
+)
 from verifalia_server.api.v2.json_patch import MEDIA_TYPE
 from verifalia_server.api.v2.user_requests import (
     MAX_INTEGER,
@@ -29,18 +40,8 @@ from verifalia_server.service.permissions import (
     UserType,
 )
 
-_JSON = "application/json"
-_PROBLEM = "application/problem+json"
 _TEXT = {"type": "string", "pattern": "^[^\\u0000]*$"}
 _NULL = {"type": "null"}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {_PROBLEM: {"schema": _ref("Problem")}}}
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -71,91 +72,59 @@ def _rule_pattern() -> str:
     return f"^-?(?:{'|'.join(choices)})$"
 
 
-_VERSION = {
-    "name": "version",
-    "in": "path",
-    "required": True,
-    "description": "API version, v2.7 or later (earlier versions have no users routes: 404).",
-    "schema": {"type": "string", "pattern": r"^v2\.([7-9]|[1-9][0-9]+)$"},
-}
-_USER_ID = {
-    "name": "id",
-    "in": "path",
-    "required": True,
-    "description": "User id.",
-    "schema": {"type": "string"},
-}
-_IF_MATCH = {
-    "name": "If-Match",
-    "in": "header",
-    "required": False,
-    "description": (
-        "Apply only while the user has one of these entity tags (its `ETag`), or `*`; else 412"
-        " (a field naming no entity tag matches none)."
-    ),
-    "schema": {"type": "string"},
-}
-_ETAG = {"ETag": {"description": "The user's entity tag.", "required": True, "schema": {"type": "string"}}}
+_USER_ID = path_parameter("id", "User id.")
+_IF_MATCH = if_match("user")
+_ETAG = etag_header("user")
 _ERRORS = {
-    "400": _problem("Invalid request; the detail names the field."),
-    "401": _problem("Missing, invalid or expired credentials, or an inactive user."),
-    "403": _problem("The credentials lack the permission (only an Administrator manages Administrators)."),
-    "404": _problem("No such user in this account, or the version is before v2.7."),
-    "429": _problem("Too many concurrent requests from this IP address."),
-    "503": _problem("The database is unavailable; retry after `Retry-After` seconds."),
-}
-_PREFLIGHT = {
-    "summary": "CORS preflight",
-    "security": [],
-    "responses": {
-        "204": {"description": "The methods and headers a cross-origin caller may use."},
-        "404": _problem("No such route: the version is before v2.7."),
-    },
+    "400": problem("Invalid request; the detail names the field."),
+    "401": problem("Missing, invalid or expired credentials, or an inactive user."),
+    "403": problem("The credentials lack the permission (only an Administrator manages Administrators)."),
+    "404": problem("No such user in this account, or the version is before v2.7."),
+    "429": problem("Too many concurrent requests from this IP address."),
+    "503": problem("The database is unavailable; retry after `Retry-After` seconds."),
 }
 
 
 def _user_json(schema: str, description: str) -> dict[str, Any]:
-    return {"description": description, "headers": _ETAG, "content": {_JSON: {"schema": _ref(schema)}}}
+    return {"description": description, "headers": _ETAG, "content": {JSON: {"schema": ref(schema)}}}
 
 
 def paths() -> dict[str, Any]:
     """The users routes."""
     page = {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "maxLength": 0}]}
     listing_parameters = [
-        _query("includeDeleted", "`true` lists deleted users too.", {"enum": ["true", "false", ""]}),
-        _query(
-            "type", "Comma-separated user types.", _name_list([user_type.value for user_type in UserType])
-        ),
-        _query(
+        query("includeDeleted", "`true` lists deleted users too.", {"enum": ["true", "false", ""]}),
+        query("type", "Comma-separated user types.", _name_list([user_type.value for user_type in UserType])),
+        query(
             "sort",
             "createdOn (default), -createdOn, displayName or -displayName.",
             {"enum": ["createdOn", "-createdOn", "displayName", "-displayName", ""]},
         ),
-        _query("cursor", "Continue after the page this cursor came from.", {"type": "string"}),
-        _query("cursor:prev", "Continue before the page this cursor came from.", {"type": "string"}),
-        _query("limit", "Page size (clamped to the server maximum); empty means absent.", page),
+        query("cursor", "Continue after the page this cursor came from.", {"type": "string"}),
+        query("cursor:prev", "Continue before the page this cursor came from.", {"type": "string"}),
+        query("limit", "Page size (clamped to the server maximum); empty means absent.", page),
     ]
-    conflict = _problem(
+    conflict = problem(
         "A user deactivating or deleting itself, the account's last active Administrator,"
         " or a username in use."
     )
     return {
         "/{version}/users": {
-            "parameters": [_VERSION],
+            "parameters": [USERS_VERSION],
             "get": {
                 "summary": "List the account's users (users:read account-wide)",
                 "parameters": listing_parameters,
                 "responses": {
                     "200": {
                         "description": "A page of user overviews.",
-                        "content": {_JSON: {"schema": _ref("UserOverviewPage")}},
+                        "content": {JSON: {"schema": ref("UserOverviewPage")}},
                     },
                     **_ERRORS,
                 },
             },
             "post": {
                 "summary": "Create a user (users:write account-wide)",
-                "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("UserRequest")}}},
+                "requestBody": {"required": True, "content": {JSON: {"schema": ref("UserRequest")}}},
                 "responses": {
                     "200": _user_json(
                         "CreatedUser",
@@ -165,10 +134,10 @@ def paths() -> dict[str, Any]:
                     "409": conflict,
                 },
             },
-            "options": _PREFLIGHT,
+            "options": USERS_PREFLIGHT,
         },
         "/{version}/users/{id}": {
-            "parameters": [_VERSION, _USER_ID],
+            "parameters": [USERS_VERSION, _USER_ID],
             "get": {
                 "summary": "Get a user and its entity tag (users:read; the scope own covers the caller)",
                 "responses": {"200": _user_json("User", "The user."), **_ERRORS},
@@ -176,31 +145,31 @@ def paths() -> dict[str, Any]:
             "patch": {
                 "summary": "Change a user with a JSON Patch document (RFC 6902) (users:write)",
                 "parameters": [_IF_MATCH],
-                "requestBody": {"required": True, "content": {MEDIA_TYPE: {"schema": _ref("JsonPatch")}}},
+                "requestBody": {"required": True, "content": {MEDIA_TYPE: {"schema": ref("JsonPatch")}}},
                 "responses": {
                     "200": _user_json("User", "The changed user."),
                     **_ERRORS,
-                    "400": _problem(
+                    "400": problem(
                         "Not a JSON Patch document, a read-only member changed (id, etag, type, isDeleted,"
                         " createdOn), or an invalid value; the detail names it."
                     ),
-                    "409": _problem(f"A failed `test` operation, or: {conflict['description']}"),
-                    "412": _problem("The user's entity tag is not one `If-Match` names."),
-                    "415": _problem(f"The Content-Type is not {MEDIA_TYPE}."),
-                    "422": _problem("An operation's location does not exist in the user."),
+                    "409": problem(f"A failed `test` operation, or: {conflict['description']}"),
+                    "412": problem("The user's entity tag is not one `If-Match` names."),
+                    "415": problem(f"The Content-Type is not {MEDIA_TYPE}."),
+                    "422": problem("An operation's location does not exist in the user."),
                 },
             },
             "delete": {
                 "summary": "Delete a user: its credentials stop working, its jobs stay (users:delete)",
                 "parameters": [_IF_MATCH],
                 "responses": {
-                    "200": {"description": "Deleted.", "content": {_JSON: {"schema": {"type": "object"}}}},
+                    "200": {"description": "Deleted.", "content": {JSON: {"schema": {"type": "object"}}}},
                     **_ERRORS,
                     "409": conflict,
-                    "412": _problem("The user's entity tag is not one `If-Match` names."),
+                    "412": problem("The user's entity tag is not one `If-Match` names."),
                 },
             },
-            "options": _PREFLIGHT,
+            "options": USERS_PREFLIGHT,
         },
     }
 
@@ -224,7 +193,7 @@ def schemas() -> dict[str, Any]:
         "UserOverviewPage": {
             "type": "object",
             "required": ["meta", "data"],
-            "properties": {"meta": _ref("Meta"), "data": {"type": "array", "items": _ref("UserOverview")}},
+            "properties": {"meta": ref("Meta"), "data": {"type": "array", "items": ref("UserOverview")}},
         },
         "CreatedUser": {
             **overview,
@@ -380,10 +349,6 @@ def _settings() -> dict[str, Any]:
             )
         ),
     }
-
-
-def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
 
 def _name_list(names: list[str]) -> dict[str, Any]:
